@@ -1,0 +1,87 @@
+"""Project-wide pytest fixtures: users for every role, logged-in test clients,
+and a real SMTP server."""
+
+import pytest
+from django.contrib.auth.models import Group
+from django_q.conf import Conf
+
+from accounts.tests.factories import UserFactory
+from mailsite.testing.smtp import SMTPTestServer
+
+
+@pytest.fixture(autouse=True)
+def _tasks_run_in_process(monkeypatch):
+    """django-q2 runs queued tasks at once, in the test's process.
+
+    Tests that need a real cluster start `qcluster` processes themselves."""
+    monkeypatch.setattr(Conf, "SYNC", True)
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.MAIL_SINK_DIR = tmp_path / "mail"
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real aiosmtpd server; Django's email settings point at it."""
+    with SMTPTestServer() as server:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST = server.host
+        settings.EMAIL_PORT = server.port
+        settings.EMAIL_USE_TLS = False
+        settings.EMAIL_USE_SSL = False
+        settings.EMAIL_HOST_USER = ""
+        settings.EMAIL_HOST_PASSWORD = ""
+        settings.EMAIL_TIMEOUT = 5
+        yield server
+
+
+@pytest.fixture
+def user(db):
+    """A verified customer."""
+    return UserFactory()
+
+
+@pytest.fixture
+def other_user(db):
+    """A second verified customer, for the 'not yours' side of every test."""
+    return UserFactory()
+
+
+@pytest.fixture
+def superuser(db):
+    return UserFactory(is_superuser=True, is_staff=True)
+
+
+def _in_group(name):
+    user = UserFactory()
+    group, _ = Group.objects.get_or_create(name=name)
+    user.groups.add(group)
+    return user
+
+
+@pytest.fixture
+def manager(db):
+    return _in_group("Managers")
+
+
+@pytest.fixture
+def editor(db):
+    return _in_group("Content editors")
+
+
+@pytest.fixture
+def user_client(client, user):
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def other_client(db, other_user):
+    from django.test import Client
+
+    c = Client()
+    c.force_login(other_user)
+    return c

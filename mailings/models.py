@@ -1,0 +1,263 @@
+"""The mailing domain: clients, messages, mailings, and the record of sending.
+
+Ownership is kept twice on purpose: `owner` says who made a row (and what goes
+when an account is deleted); django-guardian's object permissions, stored in
+the direct foreign-key tables at the bottom of this module, say who may see and
+change it. Every read goes through `mailings.selectors`.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+
+def normalize_email(value: str) -> str:
+    """One email once per owner: addresses are compared trimmed and lower-cased."""
+    return (value or "").strip().lower()
+
+
+class TimeStampedModel(models.Model):
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class Client(TimeStampedModel):
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="clients")
+    email = models.EmailField(_("email"))
+    full_name = models.CharField(_("full name"), max_length=255, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+
+    class Meta:
+        verbose_name = _("client")
+        verbose_name_plural = _("clients")
+        ordering = ["email", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "email"], name="client_unique_email_per_owner"),
+        ]
+
+    def __str__(self):
+        return f"{self.full_name} <{self.email}>" if self.full_name else self.email
+
+    def save(self, *args, **kwargs):
+        self.email = normalize_email(self.email)
+        super().save(*args, **kwargs)
+
+
+class Message(TimeStampedModel):
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="messages")
+    subject = models.CharField(_("subject"), max_length=255)
+    body = models.TextField(_("body"), help_text=_("Plain text."))
+    # Room for an HTML alternative later; empty means plain text only.
+    html_body = models.TextField(_("HTML body"), blank=True)
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["owner", "-created_at"], name="message_owner_created")]
+
+    def __str__(self):
+        return self.subject
+
+
+class Periodicity(models.TextChoices):
+    ONCE = "once", _("Once")
+    DAILY = "daily", _("Daily")
+    WEEKLY = "weekly", _("Weekly")
+    MONTHLY = "monthly", _("Monthly")
+
+
+class MailingStatus(models.TextChoices):
+    CREATED = "created", _("Created")
+    RUNNING = "running", _("Running")
+    COMPLETED = "completed", _("Completed")
+
+
+class Mailing(TimeStampedModel):
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mailings")
+    message = models.ForeignKey(Message, on_delete=models.PROTECT, related_name="mailings", verbose_name=_("message"))
+    clients = models.ManyToManyField(Client, related_name="mailings", blank=True, verbose_name=_("clients"))
+    start_at = models.DateTimeField(_("start time"))
+    end_at = models.DateTimeField(_("end time"))
+    periodicity = models.CharField(
+        _("periodicity"), max_length=10, choices=Periodicity.choices, default=Periodicity.ONCE
+    )
+    status = models.CharField(_("status"), max_length=10, choices=MailingStatus.choices, default=MailingStatus.CREATED)
+    # Managers turn a mailing off; the owner sees who, when and why.
+    is_active = models.BooleanField(_("active"), default=True)
+    disabled_at = models.DateTimeField(_("disabled at"), null=True, blank=True)
+    disabled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("disabled by"),
+    )
+    disabled_reason = models.TextField(_("reason for disabling"), blank=True)
+    # The scheduler's source of truth: when this mailing is next due.
+    next_run_at = models.DateTimeField(_("next run"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("mailing")
+        verbose_name_plural = _("mailings")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(end_at__gt=F("start_at")), name="mailing_end_after_start"),
+        ]
+        indexes = [
+            models.Index(fields=["owner", "status"], name="mailing_owner_status"),
+            models.Index(fields=["status", "is_active", "next_run_at"], name="mailing_due"),
+        ]
+        permissions = [("disable_mailing", _("Can disable and enable mailings"))]
+
+    def __str__(self):
+        return f"#{self.pk} {self.message.subject}" if self.message_id else f"#{self.pk}"
+
+
+class RunStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending")
+    DEFERRED = "deferred", _("Deferred")
+    FINISHED = "finished", _("Finished")
+    STOPPED = "stopped", _("Stopped")
+
+
+class Run(models.Model):
+    """One sending of a mailing: its recipients are fixed when it starts."""
+
+    mailing = models.ForeignKey(Mailing, on_delete=models.CASCADE, related_name="runs")
+    # The schedule slot this run serves; one run per slot.
+    scheduled_for = models.DateTimeField(_("scheduled for"))
+    status = models.CharField(_("status"), max_length=10, choices=RunStatus.choices, default=RunStatus.PENDING)
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    recipients_count = models.PositiveIntegerField(_("recipients"), default=0)
+    sent_count = models.PositiveIntegerField(_("sent"), default=0)
+    failed_count = models.PositiveIntegerField(_("failed"), default=0)
+    # Set while the mail server cannot be reached at all.
+    deferred_since = models.DateTimeField(_("deferred since"), null=True, blank=True)
+    retry_at = models.DateTimeField(_("retry at"), null=True, blank=True)
+    defer_count = models.PositiveIntegerField(default=0)
+    stop_reason = models.TextField(_("stop reason"), blank=True)
+
+    class Meta:
+        verbose_name = _("run")
+        verbose_name_plural = _("runs")
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["mailing", "scheduled_for"], name="run_one_per_slot"),
+        ]
+        indexes = [
+            models.Index(fields=["mailing", "-started_at"], name="run_mailing_started"),
+            models.Index(fields=["status", "retry_at"], name="run_status_retry"),
+        ]
+
+    def __str__(self):
+        return f"Run {self.pk} of mailing {self.mailing_id}"
+
+
+class DeliveryState(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    RETRY = "retry", _("Waiting to retry")
+    FAILED = "failed", _("Failed")
+    SKIPPED = "skipped", _("Not sent")
+
+
+class Delivery(models.Model):
+    """A recipient of a run and where its sending stands; workers claim these."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="deliveries")
+    client = models.ForeignKey(Client, on_delete=models.SET_NULL, null=True, related_name="deliveries")
+    email = models.EmailField()
+    state = models.CharField(max_length=10, choices=DeliveryState.choices, default=DeliveryState.PENDING)
+    tries = models.PositiveSmallIntegerField(default=0)
+    next_try_at = models.DateTimeField(null=True, blank=True)
+    claim_token = models.CharField(max_length=64, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    last_reply = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        constraints = [
+            models.UniqueConstraint(fields=["run", "client"], name="delivery_one_per_client_and_run"),
+        ]
+        indexes = [models.Index(fields=["run", "state", "next_try_at"], name="delivery_claimable")]
+
+    def __str__(self):
+        return f"{self.email} ({self.state}) in run {self.run_id}"
+
+
+class AttemptStatus(models.TextChoices):
+    SUCCESS = "success", _("Success")
+    FAILED = "failed", _("Failed")
+
+
+class Attempt(models.Model):
+    """One try at sending one message to one client, with the server's reply."""
+
+    mailing = models.ForeignKey(Mailing, on_delete=models.CASCADE, related_name="attempts")
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="attempts")
+    client = models.ForeignKey(Client, on_delete=models.SET_NULL, null=True, related_name="attempts")
+    email = models.EmailField(_("email"))
+    attempted_at = models.DateTimeField(_("time"), default=timezone.now)
+    status = models.CharField(_("status"), max_length=10, choices=AttemptStatus.choices)
+    is_temporary = models.BooleanField(_("temporary failure"), default=False)
+    smtp_code = models.PositiveSmallIntegerField(_("SMTP code"), null=True, blank=True)
+    server_reply = models.TextField(_("server reply"), blank=True)
+
+    class Meta:
+        verbose_name = _("attempt")
+        verbose_name_plural = _("attempts")
+        ordering = ["-attempted_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run", "client"],
+                condition=Q(status="success"),
+                name="attempt_one_success_per_client_and_run",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["mailing", "status", "-attempted_at"], name="attempt_mailing_status_time"),
+            models.Index(fields=["mailing", "-attempted_at"], name="attempt_mailing_time"),
+            models.Index(fields=["run", "client"], name="attempt_run_client"),
+            models.Index(fields=["attempted_at", "status"], name="attempt_time_status"),
+        ]
+
+    def __str__(self):
+        return f"{self.email} {self.status} at {self.attempted_at:%Y-%m-%d %H:%M}"
+
+
+# django-guardian object permissions in direct foreign-key tables: faster than
+# the generic tables and the rows go away with their object.
+class ClientUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Client, on_delete=models.CASCADE)
+
+
+class ClientGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Client, on_delete=models.CASCADE)
+
+
+class MessageUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Message, on_delete=models.CASCADE)
+
+
+class MessageGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Message, on_delete=models.CASCADE)
+
+
+class MailingUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Mailing, on_delete=models.CASCADE)
+
+
+class MailingGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Mailing, on_delete=models.CASCADE)

@@ -1,0 +1,1 @@
+"""Background work on django-q2: scheduling and sending (see the sending-engine issue)."""

@@ -1,0 +1,24 @@
+from django.conf import settings
+from django.conf.urls.static import static
+from django.urls import include, path
+from wagtail import urls as wagtail_urls
+from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.contrib.sitemaps.views import sitemap
+from wagtail.documents import urls as wagtaildocs_urls
+
+urlpatterns = [
+    path("admin/", include(wagtailadmin_urls)),
+    path("documents/", include(wagtaildocs_urls)),
+    path("accounts/", include("accounts.urls")),
+    path("app/", include("mailings.urls")),
+    path("blog/", include("blog.urls")),
+    path("sitemap.xml", sitemap),
+]
+
+if settings.DEBUG:
+    # The mail sink's outbox exists only in development.
+    urlpatterns += [path("outbox/", include("mailsite.outbox.urls"))]
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+# Wagtail's page serving catches everything else, so it comes last.
+urlpatterns += [path("", include(wagtail_urls))]

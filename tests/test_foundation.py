@@ -1,0 +1,199 @@
+"""The ground every other feature stands on: settings, the user model, mail over
+real SMTP, the development outbox."""
+
+import importlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.test import override_settings
+from django.urls import clear_url_caches, resolve, reverse
+from guardian.shortcuts import assign_perm, get_objects_for_user
+
+from accounts.models import User
+from mailings.tests.factories import ClientFactory
+from mailsite.mailsink import MaildirHandler
+from mailsite.testing.smtp import SMTPTestServer
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def test_check_deploy_prints_no_warning_in_production_posture(tmp_path):
+    env = {
+        **os.environ,
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECRET_KEY": "x" * 20 + "-a-long-random-production-secret-" + "y" * 20,
+        "DJANGO_ALLOWED_HOSTS": "mailsite.example.com",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "WARNING" not in result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_production_posture_settings(tmp_path):
+    code = (
+        "from django.conf import settings as s;"
+        "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS > 0,"
+        " s.STORAGES['staticfiles']['BACKEND'])"
+    )
+    env = {**os.environ, "DJANGO_DEBUG": "false", "DJANGO_SETTINGS_MODULE": "mailsite.settings"}
+    out = subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert out == ["True", "True", "True", "True", "whitenoise.storage.CompressedManifestStaticFilesStorage"]
+
+
+def test_redis_url_switches_cache_and_broker():
+    code = (
+        "from django.conf import settings as s;"
+        "print(s.CACHES['default']['BACKEND'], s.CACHES['default']['OPTIONS']['IGNORE_EXCEPTIONS'],"
+        " s.Q_CLUSTER.get('django_redis'), s.Q_CLUSTER.get('orm'))"
+    )
+    env = {**os.environ, "REDIS_URL": "redis://127.0.0.1:6379/9", "DJANGO_SETTINGS_MODULE": "mailsite.settings"}
+    out = subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert out == ["django_redis.cache.RedisCache", "True", "default", "None"]
+
+
+@pytest.mark.django_db
+def test_user_is_created_by_email_without_username():
+    user = User.objects.create_user(email="Someone@Example.COM", password="pw-123456789")
+    assert user.email == "someone@example.com"
+    assert not hasattr(user, "username") or user.username is None
+    assert user.check_password("pw-123456789")
+    admin = User.objects.create_superuser(email="root@example.com", password="pw-123456789")
+    assert admin.is_superuser
+    assert admin.is_staff
+    assert admin.is_verified
+    assert User.objects.get_by_natural_key("ROOT@example.com") == admin
+
+
+@pytest.mark.django_db
+def test_guardian_works_with_the_custom_user_and_has_no_anonymous_user(user, other_user):
+    client = ClientFactory(owner=user)
+    assert user.has_perm("mailings.view_client", client)
+    assert not other_user.has_perm("mailings.view_client", client)
+    assign_perm("mailings.view_client", other_user, client)
+    assert list(get_objects_for_user(other_user, "mailings.view_client")) == [client]
+    assert not User.objects.filter(email__icontains="anonymous").exists()
+
+
+@pytest.mark.django_db
+def test_wagtail_user_management_creates_edits_and_searches(client, superuser):
+    client.force_login(superuser)
+    response = client.post(
+        reverse("wagtailusers_users:add"),
+        {
+            "email": "new.person@example.com",
+            "first_name": "New",
+            "last_name": "Person",
+            "password1": "a-Strong-passw0rd!",
+            "password2": "a-Strong-passw0rd!",
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    created = User.objects.get(email="new.person@example.com")
+    response = client.post(
+        reverse("wagtailusers_users:edit", args=[created.pk]),
+        {"email": "new.person@example.com", "first_name": "Renamed", "last_name": "Person", "is_active": "on"},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    created.refresh_from_db()
+    assert created.first_name == "Renamed"
+    response = client.get(reverse("wagtailusers_users:index"), {"q": "renamed"})
+    assert response.status_code == 200
+    assert "new.person@example.com" in response.content.decode()
+
+
+def test_email_goes_through_django_smtp_backend_to_a_real_server(smtp_server):
+    sent = mail.send_mail("Grüße", "Body with ünicode", "from@mailsite.test", ["to@example.org"])
+    assert sent == 1
+    assert len(smtp_server.messages) == 1
+    received = smtp_server.messages[0]
+    assert received["Subject"] == "Grüße"
+    assert received["To"] == "to@example.org"
+    assert "ünicode" in received.get_content()
+
+
+def test_mail_sink_stores_each_message_as_a_file(tmp_path):
+    with SMTPTestServer(handler=MaildirHandler(tmp_path)) as server:
+        import smtplib
+
+        with smtplib.SMTP(server.host, server.port) as smtp:
+            smtp.sendmail("a@x.test", ["b@y.test"], b"Subject: hi\r\n\r\nbody\r\n")
+    files = list(tmp_path.glob("*.eml"))
+    assert len(files) == 1
+    assert b"Subject: hi" in files[0].read_bytes()
+
+
+def _reload_urls():
+    import mailsite.urls
+
+    clear_url_caches()
+    importlib.reload(mailsite.urls)
+
+
+@pytest.mark.django_db
+def test_outbox_exists_only_with_debug(client, settings, tmp_path):
+    settings.MAIL_SINK_DIR = tmp_path
+    (tmp_path / "20260101T000000000000-abc.eml").write_bytes(
+        b"To: new@example.org\r\nSubject: Verify\r\nDate: Thu, 01 Jan 2026 00:00:00 +0000\r\n\r\n"
+        b"Open http://127.0.0.1:8000/accounts/verify/abc/ to verify.\r\n"
+    )
+    try:
+        with override_settings(DEBUG=True):
+            _reload_urls()
+            listing = client.get("/outbox/")
+            assert listing.status_code == 200
+            assert "Verify" in listing.content.decode()
+            detail = client.get("/outbox/20260101T000000000000-abc.eml/")
+            assert '<a href="http://127.0.0.1:8000/accounts/verify/abc/">' in detail.content.decode()
+            assert client.get("/outbox/../../etc/passwd/").status_code == 404
+        with override_settings(DEBUG=False):
+            _reload_urls()
+            assert resolve("/outbox/").namespace != "outbox"
+            assert client.get("/outbox/").status_code == 404
+    finally:
+        _reload_urls()
+
+
+@pytest.mark.django_db
+def test_load_demo_is_idempotent():
+    call_command("load_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    count = User.objects.count()
+    call_command("load_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    assert User.objects.count() == count
+    assert User.objects.filter(is_superuser=True, email="admin@mailsite.test").exists()
+
+
+@pytest.mark.django_db
+def test_home_page_answers_and_admin_shows_login(client):
+    assert client.get("/").status_code == 200
+    response = client.get("/admin/", follow=True)
+    assert response.status_code == 200
+    assert "login" in response.redirect_chain[-1][0]
