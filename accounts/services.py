@@ -1,0 +1,26 @@
+"""Writes to accounts. Views, the Wagtail admin and commands call these."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+
+
+@transaction.atomic
+def user_block(*, user: User, by=None, reason: str = "") -> User:
+    """A blocked user cannot log in, loses open sessions at the next request
+    (BlockedUserMiddleware) and their mailings send nothing more."""
+    user.is_blocked = True
+    user.blocked_at = timezone.now()
+    user.blocked_reason = reason
+    user.save(update_fields=["is_blocked", "blocked_at", "blocked_reason"])
+    return user
+
+
+@transaction.atomic
+def user_unblock(*, user: User, by=None) -> User:
+    user.is_blocked = False
+    user.blocked_at = None
+    user.blocked_reason = ""
+    user.save(update_fields=["is_blocked", "blocked_at", "blocked_reason"])
+    return user
