@@ -173,9 +173,13 @@ def user_delete(*, user: User) -> None:
 
     The database cascades from the user to their clients, messages and
     mailings, and from mailings to runs, deliveries and attempts (the send
-    history). Mailing.message is PROTECT, which Django allows because both
-    sides go in the same delete. The sending engine drops the schedules of
-    deleted mailings."""
+    history). Mailing.message is PROTECT, and Django raises ProtectedError for
+    PROTECT even when the mailing would go in the same delete (only RESTRICT
+    allows that), so the mailings go first. Their post_delete signals let the
+    sending engine drop their schedules."""
+    from mailings.models import Mailing
+
+    Mailing.objects.filter(owner=user).delete()
     avatar = user.avatar.name
     storage = user.avatar.storage
     user.delete()
