@@ -31,3 +31,11 @@ class EmailBackend(ModelBackend):
 
     def user_can_authenticate(self, user):
         return super().user_can_authenticate(user) and not getattr(user, "is_blocked", False)
+
+
+def axes_username(request, credentials=None):
+    """django-axes' lockout key: the address as login compares it (trimmed, any case),
+    so "Ann@X.com" and "ann@x.com " share one lock instead of giving five tries each."""
+    source = credentials or getattr(request, "data", request.POST)
+    value = source.get("username")
+    return value.strip().lower() if isinstance(value, str) else value

@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts import forms, services
 from accounts.tokens import TokenError, read_verification_token
@@ -31,6 +31,7 @@ def signup_done(request):
     return render(request, "accounts/signup_done.html", {"email": email, "resend_form": resend_form})
 
 
+@require_GET  # not HEAD: link checkers that only peek must not use the link up
 def verify(request, token):
     """Opening the emailed link verifies the address and logs the user in."""
     try:

@@ -137,3 +137,11 @@ def test_login_page_links_to_signup_reset_and_new_link(client):
     page = client.get(reverse("accounts:login")).content.decode()
     for name in ("accounts:signup", "accounts:password_reset", "accounts:resend_verification"):
         assert reverse(name) in page
+
+
+def test_the_lock_is_per_address_whatever_its_case(client, user, settings):
+    variants = [user.email.upper(), user.email.title(), f"  {user.email} ", user.email]
+    for i in range(settings.AXES_FAILURE_LIMIT):
+        log_in(client, variants[i % len(variants)], "wrong-password")
+    assert log_in(client, user.email.upper()).status_code == 429
+    assert log_in(client, user.email).status_code == 429

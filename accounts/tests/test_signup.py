@@ -221,3 +221,11 @@ def test_logged_in_users_are_sent_from_signup_to_the_dashboard(user_client):
     response = user_client.get(reverse("accounts:signup"))
     assert response.status_code == 302
     assert response.url == reverse("mailings:dashboard")
+
+
+def test_a_head_request_from_a_link_checker_does_not_use_the_link(client, smtp_server):
+    sign_up(client)
+    link = link_in(smtp_server.messages[0])
+    assert client.head(link).status_code == 405
+    assert not User.objects.get().is_verified
+    assert client.get(link).status_code == 302
