@@ -17,6 +17,8 @@ from mailsite.emails import send_email_later
 
 logger = logging.getLogger(__name__)
 
+THROTTLE_KEY_PREFIX = "accounts:mail-throttle:"
+
 # Role name (as `set_role` takes it) -> its group; customers have no role group.
 ROLE_GROUPS = {"manager": "Managers", "editor": "Content editors", "customer": None}
 
@@ -54,7 +56,7 @@ def mail_throttle_allows(email: str) -> bool:
 
     cache.add is atomic in every backend we use, so two processes never both
     win. A cache outage (django-redis returns None) lets the mail through."""
-    key = "accounts:mail-throttle:" + hashlib.sha256(normalize_email(email).encode()).hexdigest()
+    key = THROTTLE_KEY_PREFIX + hashlib.sha256(normalize_email(email).encode()).hexdigest()
     return cache.add(key, 1, timeout=settings.ACCOUNT_RESEND_THROTTLE_SECONDS) is not False
 
 
