@@ -94,6 +94,12 @@ class ProfileForm(forms.ModelForm):
         fields = ["first_name", "last_name", "company", "phone", "avatar"]
         widgets = {"avatar": forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/gif,image/webp"})}
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["avatar"].help_text = _("JPEG, PNG, GIF or WebP, at most %(limit)s.") % {
+            "limit": filesizeformat(settings.AVATAR_MAX_BYTES)
+        }
+
     def clean_avatar(self):
         avatar = self.cleaned_data.get("avatar")
         # A new upload was already opened and checked by Pillow (forms.ImageField).
