@@ -8,6 +8,10 @@ import time_machine
 from django.contrib.auth import SESSION_KEY
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.module_loading import import_string
+from django_q.brokers import get_broker
+from django_q.conf import Conf
+from django_q.signing import SignedPackage
 
 from accounts.models import User
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
@@ -229,3 +233,19 @@ def test_a_head_request_from_a_link_checker_does_not_use_the_link(client, smtp_s
     assert client.head(link).status_code == 405
     assert not User.objects.get().is_verified
     assert client.get(link).status_code == 302
+
+
+def test_the_request_only_queues_the_email_and_a_worker_sends_it(client, smtp_server, monkeypatch):
+    monkeypatch.setattr(Conf, "SYNC", False)
+    broker = get_broker()
+    broker.purge_queue()
+    sign_up(client)
+    assert smtp_server.messages == []
+    assert broker.queue_size() == 1
+    ((task_id, package),) = broker.dequeue()
+    broker.acknowledge(task_id)
+    task = SignedPackage.loads(package)
+    func = import_string(task["func"]) if isinstance(task["func"], str) else task["func"]
+    func(*task["args"], **task["kwargs"])  # what a qcluster worker does
+    assert len(smtp_server.messages) == 1
+    assert smtp_server.messages[0]["To"] == "new.person@example.com"
