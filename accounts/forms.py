@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from accounts.services import normalize_email
+from accounts.services import mail_throttle_allows, normalize_email
 from mailsite.emails import send_email_later
 
 AVATAR_FORMATS = {"JPEG", "PNG", "GIF", "WEBP"}
@@ -166,6 +166,8 @@ class MailsitePasswordResetForm(PasswordResetForm):
         to_email,
         html_email_template_name=None,
     ):
+        if not mail_throttle_allows(to_email, purpose="password-reset"):
+            return  # the page answers the same; the address got a link less than a minute ago
         context = {
             **context,
             "site_url": settings.SITE_URL,

@@ -51,12 +51,12 @@ def user_unblock(*, user: User, by=None) -> User:
     return user
 
 
-def mail_throttle_allows(email: str) -> bool:
-    """At most one account email per address per ACCOUNT_RESEND_THROTTLE_SECONDS.
+def mail_throttle_allows(email: str, *, purpose: str = "verify") -> bool:
+    """At most one account email per address and purpose per ACCOUNT_RESEND_THROTTLE_SECONDS.
 
     cache.add is atomic in every backend we use, so two processes never both
     win. A cache outage (django-redis returns None) lets the mail through."""
-    key = THROTTLE_KEY_PREFIX + hashlib.sha256(normalize_email(email).encode()).hexdigest()
+    key = f"{THROTTLE_KEY_PREFIX}{purpose}:" + hashlib.sha256(normalize_email(email).encode()).hexdigest()
     return cache.add(key, 1, timeout=settings.ACCOUNT_RESEND_THROTTLE_SECONDS) is not False
 
 

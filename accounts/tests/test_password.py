@@ -87,3 +87,15 @@ def test_password_pages_need_login(client):
     response = client.get(reverse("accounts:password_change"))
     assert response.status_code == 302
     assert response.url.startswith(reverse("accounts:login"))
+
+
+def test_reset_emails_are_throttled_per_address(client, user, smtp_server):
+    for _ in range(3):
+        response = client.post(reverse("accounts:password_reset"), {"email": user.email})
+        assert response.url == reverse("accounts:password_reset_done")
+    assert len(smtp_server.messages) == 1
+    # A verification re-send is a different purpose and is not held up by it.
+    user.is_verified = False
+    user.save()
+    client.post(reverse("accounts:resend_verification"), {"email": user.email})
+    assert len(smtp_server.messages) == 2
