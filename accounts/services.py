@@ -1,9 +1,34 @@
 """Writes to accounts. Views, the Wagtail admin and commands call these."""
 
-from django.db import transaction
+import hashlib
+import logging
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.tokens import make_verification_token
+from mailsite.emails import send_email_later
+
+logger = logging.getLogger(__name__)
+
+THROTTLE_KEY_PREFIX = "accounts:mail-throttle:"
+
+# Role name (as `set_role` takes it) -> its group; customers have no role group.
+ROLE_GROUPS = {"manager": "Managers", "editor": "Content editors", "customer": None}
+
+
+class EmailTakenError(Exception):
+    """The address belongs to another account."""
+
+
+def normalize_email(email: str) -> str:
+    return (email or "").strip().lower()
 
 
 @transaction.atomic
@@ -23,4 +48,157 @@ def user_unblock(*, user: User, by=None) -> User:
     user.blocked_at = None
     user.blocked_reason = ""
     user.save(update_fields=["is_blocked", "blocked_at", "blocked_reason"])
+    return user
+
+
+def mail_throttle_allows(email: str, *, purpose: str = "verify") -> bool:
+    """At most one account email per address and purpose per ACCOUNT_RESEND_THROTTLE_SECONDS.
+
+    cache.add is atomic in every backend we use, so two processes never both
+    win. A cache outage (django-redis returns None) lets the mail through."""
+    key = f"{THROTTLE_KEY_PREFIX}{purpose}:" + hashlib.sha256(normalize_email(email).encode()).hexdigest()
+    return cache.add(key, 1, timeout=settings.ACCOUNT_RESEND_THROTTLE_SECONDS) is not False
+
+
+def _send(*, to: str, template: str, context: dict) -> None:
+    context = {"site_url": settings.SITE_URL, **context}
+    subject = "".join(render_to_string(f"accounts/email/{template}_subject.txt", context).splitlines()).strip()
+    body = render_to_string(f"accounts/email/{template}_body.txt", context)
+    send_email_later(to=to, subject=subject, body=body)
+
+
+def verification_send(*, user: User, email: str | None = None) -> None:
+    """Queue the email with a verification link for `email` (default: the user's own address)."""
+    email = email or user.email
+    token = make_verification_token(user, email=email)
+    _send(
+        to=email,
+        template="verify" if email == user.email else "email_change",
+        context={
+            "user": user,
+            "email": email,
+            "link": settings.SITE_URL + reverse("accounts:verify", args=[token]),
+            "max_age_days": settings.ACCOUNT_VERIFICATION_MAX_AGE // 86400,
+            "max_age_hours": settings.ACCOUNT_VERIFICATION_MAX_AGE // 3600,
+        },
+    )
+
+
+def user_signup(*, email: str, password: str) -> User | None:
+    """Create an unverified account and send its verification link.
+
+    Returns None when the address was already registered; the caller answers
+    the same either way, and the address's owner gets a note instead."""
+    email = normalize_email(email)
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(email=email, password=password, is_verified=False)
+    except IntegrityError:
+        existing = User.objects.filter(email=email).first()
+        if existing is not None and not existing.is_blocked and mail_throttle_allows(email):
+            if existing.is_verified:
+                _send(to=email, template="already_registered", context={"user": existing})
+            else:
+                verification_send(user=existing)
+        return None
+    mail_throttle_allows(email)  # starts the re-send clock
+    verification_send(user=user)
+    return user
+
+
+def verification_resend(*, email: str) -> bool:
+    """Send a new link if the address waits for verification.
+
+    Returns False only when throttled, which is the same for every address,
+    so the answer never tells whether the address is registered."""
+    email = normalize_email(email)
+    if not mail_throttle_allows(email):
+        return False
+    user = User.objects.filter(email=email, is_verified=False, is_blocked=False, is_active=True).first()
+    if user is not None:
+        verification_send(user=user)
+    return True
+
+
+def email_change_request(*, user: User, new_email: str) -> bool:
+    """Send a link to the new address; the change applies when it is opened.
+
+    Returns False when throttled. If the new address belongs to someone else,
+    that address gets a note instead, so the form tells nothing about it."""
+    new_email = normalize_email(new_email)
+    if not mail_throttle_allows(new_email):
+        return False
+    if User.objects.filter(email=new_email).exclude(pk=user.pk).exists():
+        _send(to=new_email, template="email_in_use", context={"email": new_email})
+    else:
+        verification_send(user=user, email=new_email)
+    return True
+
+
+def email_verify(*, user: User, email: str) -> User:
+    """Mark `email` verified for `user`, changing the user's address to it if needed."""
+    email = normalize_email(email)
+    old_email = user.email
+    try:
+        with transaction.atomic():
+            if email != old_email and User.objects.filter(email=email).exclude(pk=user.pk).exists():
+                raise EmailTakenError(email)
+            user.email = email
+            user.is_verified = True
+            user.save(update_fields=["email", "is_verified"])
+    except IntegrityError as exc:
+        raise EmailTakenError(email) from exc
+    if email != old_email:
+        _send(to=old_email, template="email_changed", context={"user": user, "old_email": old_email})
+    return user
+
+
+def user_profile_update(*, user: User, first_name: str, last_name: str, company: str, phone: str, avatar) -> User:
+    """`avatar` is a new upload, False to remove the picture, or None/the current file to keep it."""
+    # The stored name, not the instance's: a ModelForm has already changed the instance.
+    old_avatar = User.objects.filter(pk=user.pk).values_list("avatar", flat=True).first()
+    user.first_name = first_name
+    user.last_name = last_name
+    user.company = company
+    user.phone = phone
+    User._meta.get_field("avatar").save_form_data(user, avatar)
+    user.save()
+    if old_avatar and user.avatar.name != old_avatar:
+        storage = user.avatar.storage
+        transaction.on_commit(lambda: storage.delete(old_avatar))
+    return user
+
+
+@transaction.atomic
+def user_delete(*, user: User) -> None:
+    """Delete the account and everything it owns.
+
+    The database cascades from the user to their clients, messages and
+    mailings, and from mailings to runs, deliveries and attempts (the send
+    history). Mailing.message is PROTECT, and Django raises ProtectedError for
+    PROTECT even when the mailing would go in the same delete (only RESTRICT
+    allows that), so the mailings go first. Their post_delete signals let the
+    sending engine drop their schedules."""
+    from mailings.models import Mailing
+
+    Mailing.objects.filter(owner=user).delete()
+    avatar = user.avatar.name
+    storage = user.avatar.storage
+    user.delete()
+    if avatar:
+        transaction.on_commit(lambda: storage.delete(avatar))
+
+
+@transaction.atomic
+def user_set_role(*, user: User, role: str) -> User:
+    """Give the user exactly one role: its group replaces any other role group."""
+    if role not in ROLE_GROUPS:
+        raise ValueError(f"Unknown role {role!r}")
+    role_groups = {g.name: g for g in Group.objects.filter(name__in=[n for n in ROLE_GROUPS.values() if n])}
+    name = ROLE_GROUPS[role]
+    if name is not None and name not in role_groups:
+        raise Group.DoesNotExist(f"The group {name!r} is missing: run migrate.")
+    user.groups.remove(*[g for n, g in role_groups.items() if n != name])
+    if name is not None:
+        user.groups.add(role_groups[name])
     return user

@@ -1,0 +1,59 @@
+"""Signed links that verify an email address.
+
+A link carries the user's id, the address to verify and a fingerprint of the
+account's state (its current address and whether that address is verified).
+Using the link changes that state, so a link works once; the signature's
+timestamp makes it expire after settings.ACCOUNT_VERIFICATION_MAX_AGE.
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core import signing
+from django.utils.crypto import constant_time_compare, salted_hmac
+
+from accounts.models import User
+
+SALT = "accounts.verify-email"
+
+
+class TokenError(Exception):
+    """A verification link that cannot be used; `reason` says why."""
+
+    EXPIRED = "expired"
+    INVALID = "invalid"
+    USED = "used"
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Verification:
+    user: User
+    email: str
+
+
+def _fingerprint(user: User) -> str:
+    return salted_hmac(SALT, f"{user.pk}|{user.email}|{user.is_verified}").hexdigest()[:20]
+
+
+def make_verification_token(user: User, *, email: str | None = None) -> str:
+    """A link token for `email` (the user's own address by default, or a new one)."""
+    return signing.dumps({"u": user.pk, "e": email or user.email, "s": _fingerprint(user)}, salt=SALT)
+
+
+def read_verification_token(token: str) -> Verification:
+    try:
+        data = signing.loads(token, salt=SALT, max_age=settings.ACCOUNT_VERIFICATION_MAX_AGE)
+    except signing.SignatureExpired as exc:
+        raise TokenError(TokenError.EXPIRED) from exc
+    except signing.BadSignature as exc:
+        raise TokenError(TokenError.INVALID) from exc
+    if not isinstance(data, dict) or not {"u", "e", "s"} <= data.keys():
+        raise TokenError(TokenError.INVALID)
+    user = User.objects.filter(pk=data["u"]).first()
+    if user is None or not constant_time_compare(data["s"], _fingerprint(user)):
+        raise TokenError(TokenError.USED)
+    return Verification(user=user, email=data["e"])

@@ -1,0 +1,151 @@
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts import forms, services
+from accounts.tokens import TokenError, read_verification_token
+
+BACKEND = "accounts.backends.EmailBackend"
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request):
+    if request.user.is_authenticated:
+        return redirect("mailings:dashboard")
+    form = forms.SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.user_signup(email=form.cleaned_data["email"], password=form.cleaned_data["password1"])
+        request.session["signup_email"] = form.cleaned_data["email"]
+        return redirect("accounts:signup_done")
+    return render(request, "accounts/signup.html", {"form": form})
+
+
+def signup_done(request):
+    email = request.session.get("signup_email", "")
+    resend_form = forms.ResendVerificationForm(initial={"email": email})
+    return render(request, "accounts/signup_done.html", {"email": email, "resend_form": resend_form})
+
+
+@require_GET  # not HEAD: link checkers that only peek must not use the link up
+def verify(request, token):
+    """Opening the emailed link verifies the address and logs the user in."""
+    try:
+        verification = read_verification_token(token)
+    except TokenError as error:
+        form = forms.ResendVerificationForm()
+        return render(request, "accounts/verify_failed.html", {"reason": error.reason, "form": form}, status=400)
+    user = verification.user
+    if user.is_blocked or not user.is_active:
+        return render(request, "accounts/blocked.html", status=403)
+    changed = verification.email != user.email
+    try:
+        services.email_verify(user=user, email=verification.email)
+    except services.EmailTakenError:
+        return render(request, "accounts/verify_failed.html", {"reason": "taken"}, status=400)
+    login(request, user, backend=BACKEND)
+    if changed:
+        messages.success(request, _("Your email address is now %(email)s.") % {"email": user.email})
+        return redirect("accounts:profile")
+    messages.success(request, _("Your email address is verified. Welcome to Mailsite!"))
+    return redirect("mailings:dashboard")
+
+
+@require_http_methods(["GET", "POST"])
+def resend_verification(request):
+    form = forms.ResendVerificationForm(request.POST or None, initial={"email": request.GET.get("email", "")})
+    if request.method == "POST" and form.is_valid():
+        if services.verification_resend(email=form.cleaned_data["email"]):
+            messages.info(
+                request,
+                _(
+                    "If %(email)s is waiting for verification, a new link is on its way. "
+                    "Check your inbox and spam folder."
+                )
+                % {"email": form.cleaned_data["email"]},
+            )
+        else:
+            messages.warning(request, _("A link was sent to this address a moment ago. Please wait a minute."))
+        return redirect("accounts:resend_verification")
+    return render(request, "accounts/resend_verification.html", {"form": form})
+
+
+class LoginView(auth_views.LoginView):
+    form_class = forms.LoginForm
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        response.context_data["unverified_email"] = getattr(form, "unverified_email", "")
+        return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request):
+    user = request.user
+    form = forms.ProfileForm(request.POST or None, request.FILES or None, instance=user)
+    if request.method == "POST" and form.is_valid():
+        services.user_profile_update(user=user, **form.cleaned_data)
+        messages.success(request, _("Your profile is saved."))
+        return redirect("accounts:profile")
+    if request.method == "POST":
+        user.refresh_from_db()  # the failed form changed the instance
+    return render(request, "accounts/profile.html", {"form": form, "email_form": forms.EmailChangeForm(user=user)})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def email_change(request):
+    form = forms.EmailChangeForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        new_email = form.cleaned_data["new_email"]
+        if services.email_change_request(user=request.user, new_email=new_email):
+            messages.info(
+                request,
+                _("We sent a link to %(email)s. Your address changes when you open it.") % {"email": new_email},
+            )
+        else:
+            messages.warning(request, _("A link was sent to this address a moment ago. Please wait a minute."))
+        return redirect("accounts:profile")
+    return render(request, "accounts/email_change.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_delete(request):
+    form = forms.AccountDeleteForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        services.user_delete(user=request.user)
+        logout(request)
+        messages.info(request, _("Your account and all its data are deleted."))
+        return redirect("/")
+    return render(request, "accounts/delete.html", {"form": form})
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "accounts/password_change_form.html"
+    success_url = reverse_lazy("accounts:password_change_done")
+
+
+class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
+    template_name = "accounts/password_change_done.html"
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    form_class = forms.MailsitePasswordResetForm
+    template_name = "registration/password_reset_form.html"
+    email_template_name = "registration/password_reset_email.txt"
+    subject_template_name = "registration/password_reset_subject.txt"
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    form_class = forms.MailsiteSetPasswordForm
+    template_name = "registration/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")
