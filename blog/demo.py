@@ -23,7 +23,7 @@ ARTICLES = [
 ]
 
 
-def demo_image(title: str, colour: tuple[int, int, int], size=(1200, 630)) -> Image:
+def demo_image(title: str, colour: tuple[int, int, int], size: tuple[int, int] = (1200, 630)) -> Image:
     """A Wagtail image drawn by Pillow: a gradient in `colour` with the title on it."""
     existing = Image.objects.filter(title=title).first()
     if existing is not None:
