@@ -18,6 +18,7 @@ from wagtail.models import Page
 from wagtail.search import index
 
 from blog.blocks import ArticleBodyBlock
+from blog.panels import ViewCountPanel
 
 ARTICLES_PER_PAGE = 9
 
@@ -85,7 +86,15 @@ class BlogPage(Page):
     )
     body = StreamField(ArticleBodyBlock(), verbose_name=_("body"), blank=True)
 
-    content_panels = [*Page.content_panels, FieldPanel("date"), FieldPanel("intro"), FieldPanel("image"), "body"]
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("date"),
+        FieldPanel("intro"),
+        FieldPanel("image"),
+        FieldPanel("body"),
+        # Shown, never edited: the count is not a page field (see BlogPageViews).
+        ViewCountPanel(),
+    ]
     search_fields = [*Page.search_fields, index.SearchField("intro"), index.SearchField("body")]
     parent_page_types = ["blog.BlogIndexPage"]
     subpage_types: list = []

@@ -44,7 +44,14 @@ def home_stats() -> HomeStats:
     return HomeStats(**cached)
 
 
-def invalidate_home_stats() -> None:
+def _drop_stats() -> None:
     cache.delete(STATS_KEY)
+
+
+def invalidate_home_stats() -> None:
+    _drop_stats()
     # Again after commit: a request that refilled the cache in between saw the old rows.
-    transaction.on_commit(lambda: cache.delete(STATS_KEY), robust=True)
+    # Once per transaction, however many rows an import saves in it.
+    connection = transaction.get_connection()
+    if not any(func is _drop_stats for _sids, func, _robust in connection.run_on_commit):
+        transaction.on_commit(_drop_stats, robust=True)

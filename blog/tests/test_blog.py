@@ -76,6 +76,16 @@ def test_publishing_a_new_revision_keeps_the_count(client, make_article):
     assert shown_views(response) == 7
 
 
+def test_editor_sees_the_count_but_cannot_edit_it(client, editor, make_article):
+    article = make_article()
+    client.get(article.url)
+    client.get(article.url)
+    client.force_login(editor)
+    html = client.get(reverse("wagtailadmin_pages:edit", args=[article.pk])).content.decode()
+    assert '<p data-testid="editor-views">2 views by visitors</p>' in html
+    assert 'name="views"' not in html
+
+
 def test_publish_date_defaults_to_the_day_of_first_publication(make_article):
     article = make_article()
     assert article.date == timezone.localdate()

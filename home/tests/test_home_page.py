@@ -6,7 +6,7 @@ import re
 import pytest
 
 from blog.models import BlogPage
-from home.stats import STATS_KEY, home_stats
+from home.stats import STATS_KEY, _drop_stats, home_stats
 from mailings.models import Client, Mailing, MailingStatus
 from mailings.services import mailing_disable
 from mailings.signals import mailings_changed
@@ -156,3 +156,13 @@ def test_hero_and_sections_are_editable(client, home_page):
     assert "Our intro" in html
     assert "A section" in html
     assert "Section text" in html
+
+
+def test_a_transaction_of_many_writes_drops_the_cache_once_more_on_commit(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        owner_client = ClientFactory()
+        ClientFactory.create_batch(5, owner=owner_client.owner)
+        MailingFactory(owner=owner_client.owner, clients=[owner_client])
+        home_stats()  # a request refilling the cache before the commit
+    assert sum(callback is _drop_stats for callback in callbacks) == 1
+    assert home_stats().unique_clients == 1
