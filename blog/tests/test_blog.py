@@ -60,6 +60,34 @@ def test_previews_and_drafts_in_the_editor_do_not_count(client, editor, make_art
     assert BlogPageViews.count_for(article) == 1
 
 
+def test_preview_of_a_new_article_before_it_is_saved(client, editor, blog_index):
+    client.force_login(editor)
+    add_url = reverse("wagtailadmin_pages:add", args=["blog", "blogpage", blog_index.pk])
+    preview_url = reverse("wagtailadmin_pages:preview_on_add", args=["blog", "blogpage", blog_index.pk])
+    data = editor_form(client, add_url, title="Not saved yet", slug="not-saved-yet")
+    assert client.post(preview_url, data).json()["is_valid"]
+    response = client.get(preview_url)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Not saved yet" in html
+    assert "Written in the editor" in html
+    assert '<p class="text-muted small" data-testid="views">0 views</p>' in html
+    assert not BlogPage.objects.filter(slug="not-saved-yet").exists()
+
+
+def test_home_page_preview_shows_the_draft_hero(client, editor, home_page):
+    client.get("/")  # the live hero is now in the cache
+    client.force_login(editor)
+    edit_url = reverse("wagtailadmin_pages:edit", args=[home_page.pk])
+    data = querydict_from_html(client.get(edit_url).content.decode(), form_id="page-edit-form")
+    data.update(nested_form_data({"sections": streamfield([])}))
+    data["hero_title"] = "Draft hero"
+    preview_url = reverse("wagtailadmin_pages:preview_on_edit", args=[home_page.pk])
+    assert client.post(preview_url, data).json()["is_valid"]
+    assert "Draft hero" in client.get(preview_url).content.decode()
+    assert "Draft hero" not in client.get("/").content.decode()
+
+
 def test_publishing_a_new_revision_keeps_the_count(client, make_article):
     article = make_article()
     for _ in range(5):
@@ -164,6 +192,7 @@ def test_sitemap_lists_the_articles(client, make_article):
 
 def test_editor_creates_schedules_and_unpublishes_in_the_wagtail_editor(client, editor, blog_index):
     client.force_login(editor)
+    assert client.get(reverse("wagtailimages:add")).status_code == 200
     add_url = reverse("wagtailadmin_pages:add", args=["blog", "blogpage", blog_index.pk])
     data = editor_form(client, add_url, title="Written in Wagtail", slug="written-in-wagtail")
     data["action-publish"] = "action-publish"
