@@ -26,7 +26,9 @@ class QuoteBlock(blocks.StructBlock):
 
 
 class ArticleBodyBlock(blocks.StreamBlock):
-    heading = blocks.CharBlock(label=_("Heading"), max_length=255, form_classname="title", icon="title")
+    heading = blocks.CharBlock(
+        label=_("Heading"), max_length=255, form_classname="title", icon="title", template="blog/blocks/heading.html"
+    )
     paragraph = blocks.RichTextBlock(
         label=_("Paragraph"), features=["bold", "italic", "link", "ol", "ul", "h3", "h4", "code"]
     )

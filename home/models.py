@@ -4,7 +4,9 @@ from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.fields import StreamField
 from wagtail.models import Page
 
+from blog.selectors import random_articles
 from home.blocks import HomeSectionsBlock
+from home.stats import home_stats
 
 RANDOM_ARTICLES = 3
 
@@ -31,9 +33,6 @@ class HomePage(Page):
         verbose_name = _("home page")
 
     def get_context(self, request, *args, **kwargs):
-        from blog.selectors import random_articles
-        from home.stats import home_stats
-
         context = super().get_context(request, *args, **kwargs)
         context["stats"] = home_stats()
         context["articles"] = random_articles(RANDOM_ARTICLES)
