@@ -5,12 +5,13 @@ from datetime import date, timedelta
 
 import pytest
 import time_machine
-from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
+from django_q.models import Schedule
 from wagtail.test.utils.form_data import nested_form_data, querydict_from_html, streamfield
 
 from blog.models import ARTICLES_PER_PAGE, BlogPage, BlogPageViews
+from blog.tasks import publish_scheduled_pages
 
 pytestmark = pytest.mark.django_db
 
@@ -219,8 +220,11 @@ def test_editor_creates_schedules_and_unpublishes_in_the_wagtail_editor(client, 
     article.refresh_from_db()
     assert not article.live
     assert article.scheduled_revision is not None
+    # django-q2 runs this every minute (schedule made by blog's migration 0002).
+    schedule = Schedule.objects.get(name="Publish scheduled pages")
+    assert (schedule.func, schedule.schedule_type, schedule.minutes) == ("blog.tasks.publish_scheduled_pages", "I", 1)
     with time_machine.travel(go_live + timedelta(minutes=1)):
-        call_command("publish_scheduled", verbosity=0)
+        publish_scheduled_pages()
     article.refresh_from_db()
     assert article.live
     assert article.title == "Scheduled title"
