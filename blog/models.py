@@ -1,0 +1,160 @@
+"""The blog: an index page and its articles (BlogPage), edited in Wagtail.
+
+An article's view count lives in its own table (BlogPageViews), not on the
+page: publishing a revision saves every page field from the revision, so a
+counter on the page would be reset to the value it had when the revision was
+made."""
+
+from django.core.paginator import Paginator
+from django.db import models
+from django.db.models import F
+from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.panels import FieldPanel
+from wagtail.contrib.routable_page.models import RoutablePageMixin, path
+from wagtail.fields import StreamField
+from wagtail.models import Page
+from wagtail.search import index
+
+from blog.blocks import ArticleBodyBlock
+from blog.panels import ViewCountPanel
+
+ARTICLES_PER_PAGE = 9
+
+
+class BlogIndexPage(RoutablePageMixin, Page):
+    """Lists the published articles below it, newest first; /feed/ is their RSS feed."""
+
+    intro = models.TextField(_("introduction"), blank=True)
+
+    content_panels = [*Page.content_panels, FieldPanel("intro")]
+    subpage_types = ["blog.BlogPage"]
+    parent_page_types = ["home.HomePage"]
+    max_count_per_parent = 1
+    template = "blog/blog_index_page.html"
+
+    class Meta:
+        verbose_name = _("blog index")
+
+    def get_context(self, request, *args, **kwargs):
+        from blog.selectors import articles_in_order, blog_version, published_articles
+
+        context = super().get_context(request, *args, **kwargs)
+        entries = [e for e in published_articles() if e.path.startswith(self.path)]
+        page_number = _page_number(request)
+        paginator = Paginator(entries, ARTICLES_PER_PAGE)
+        page_obj = paginator.get_page(page_number)
+        context["page_obj"] = page_obj
+        context["page_number"] = page_obj.number
+        context["blog_version"] = blog_version()
+        # Fetched only when the cached fragment misses: one query for the page's articles.
+        context["articles"] = SimpleLazyObject(lambda: articles_in_order([e.id for e in page_obj.object_list]))
+        return context
+
+    @path("feed/", name="feed")
+    def feed(self, request):
+        from blog.feeds import BlogFeed
+
+        return BlogFeed(self)(request)
+
+
+def _page_number(request):
+    try:
+        return max(1, int(request.GET.get("page", 1)))
+    except (TypeError, ValueError):
+        return 1
+
+
+class BlogPage(Page):
+    """An article."""
+
+    date = models.DateField(
+        _("publish date"),
+        null=True,
+        blank=True,
+        help_text=_("Shown on the article. Leave empty for the day it is first published."),
+    )
+    intro = models.CharField(_("introduction"), max_length=300, blank=True, help_text=_("Shown in article lists."))
+    image = models.ForeignKey(
+        "wagtailimages.Image",
+        verbose_name=_("image"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    body = StreamField(ArticleBodyBlock(), verbose_name=_("body"), blank=True)
+
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("date"),
+        FieldPanel("intro"),
+        FieldPanel("image"),
+        FieldPanel("body"),
+        # Shown, never edited: the count is not a page field (see BlogPageViews).
+        ViewCountPanel(),
+    ]
+    search_fields = [*Page.search_fields, index.SearchField("intro"), index.SearchField("body")]
+    parent_page_types = ["blog.BlogIndexPage"]
+    subpage_types: list = []
+    template = "blog/blog_page.html"
+
+    class Meta:
+        verbose_name = _("article")
+        verbose_name_plural = _("articles")
+
+    def save(self, *args, **kwargs):
+        # The publish date defaults to the day of first publication.
+        if self.live and self.date is None:
+            self.date = timezone.localdate(self.first_published_at or timezone.now())
+        return super().save(*args, **kwargs)
+
+    def serve(self, request, *args, **kwargs):
+        if counts_as_view(request):
+            BlogPageViews.record(self)
+        return super().serve(request, *args, **kwargs)
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        # Always read fresh: the count is never inside a cached fragment.
+        context["views"] = BlogPageViews.count_for(self)
+        return context
+
+
+def counts_as_view(request) -> bool:
+    """A visitor's GET of the live article. Not previews, HEAD, or editors reading their own site."""
+    if request.method != "GET" or getattr(request, "is_preview", False):
+        return False
+    user = getattr(request, "user", None)
+    return not (user is not None and user.is_authenticated and user.has_perm("wagtailadmin.access_admin"))
+
+
+class BlogPageViews(models.Model):
+    """How many times visitors have read an article; updated only with `views = views + 1`."""
+
+    page = models.OneToOneField(
+        BlogPage, on_delete=models.CASCADE, primary_key=True, related_name="view_counter", verbose_name=_("article")
+    )
+    views = models.PositiveBigIntegerField(_("views"), default=0)
+
+    class Meta:
+        verbose_name = _("article view count")
+        verbose_name_plural = _("article view counts")
+
+    def __str__(self):
+        return f"{self.page_id}: {self.views}"
+
+    @classmethod
+    def record(cls, page) -> None:
+        """Add one view atomically: concurrent requests never lose an increment."""
+        if cls.objects.filter(page_id=page.pk).update(views=F("views") + 1):
+            return
+        _counter, created = cls.objects.get_or_create(page_id=page.pk, defaults={"views": 1})
+        if not created:
+            # Another request created the row between our UPDATE and INSERT.
+            cls.objects.filter(page_id=page.pk).update(views=F("views") + 1)
+
+    @classmethod
+    def count_for(cls, page) -> int:
+        return cls.objects.filter(page_id=page.pk).values_list("views", flat=True).first() or 0

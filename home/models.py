@@ -1,8 +1,39 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from wagtail.fields import StreamField
 from wagtail.models import Page
+
+from blog.selectors import random_articles
+from home.blocks import HomeSectionsBlock
+from home.stats import home_stats
+
+RANDOM_ARTICLES = 3
 
 
 class HomePage(Page):
-    """The site root."""
+    """The site root: an editable hero and sections, the service's numbers and three random articles."""
 
+    hero_title = models.CharField(
+        _("hero title"), max_length=255, blank=True, help_text=_("Leave empty to use the page title.")
+    )
+    hero_intro = models.TextField(_("hero introduction"), blank=True)
+    sections = StreamField(HomeSectionsBlock(), verbose_name=_("sections"), blank=True)
+
+    content_panels = [
+        *Page.content_panels,
+        MultiFieldPanel([FieldPanel("hero_title"), FieldPanel("hero_intro")], heading=_("Hero")),
+        FieldPanel("sections"),
+    ]
     max_count = 1
+    parent_page_types = ["wagtailcore.Page"]
     template = "home/home_page.html"
+
+    class Meta:
+        verbose_name = _("home page")
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["stats"] = home_stats()
+        context["articles"] = random_articles(RANDOM_ARTICLES)
+        return context

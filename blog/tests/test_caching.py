@@ -1,0 +1,130 @@
+"""Query budgets with a warm cache, exact counts under concurrency, and pages
+that still answer when Redis is down."""
+
+import re
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from blog.models import BlogPageViews
+from blog.tests.fixtures import publish_article
+from mailings.tests.factories import ClientFactory, MailingFactory
+
+# With a warm cache, the database queries a page runs, not counting cache reads:
+# the home page: Wagtail's site, root page, ancestors and view restrictions (4),
+# then its three random articles in one query = 5.
+HOME_PAGE_QUERIES = 5
+# An article at /blog/<slug>/: Wagtail's site, the route down the tree (5), its
+# ancestors and view restrictions (2), then UPDATE views = views + 1 and the
+# fresh count = 10.
+ARTICLE_QUERIES = 10
+
+
+def is_cache_query(sql: str) -> bool:
+    # The database cache table (the default without REDIS_URL) answers cache reads in SQL.
+    return "mailsite_cache" in sql or sql.startswith(("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE"))
+
+
+def measure(client, url) -> tuple[int, int]:
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    app = [q["sql"] for q in ctx.captured_queries if not is_cache_query(q["sql"])]
+    return len(app), len(ctx.captured_queries)
+
+
+def warm(client, *urls):
+    client.get("/blog/")  # renders every article card, as the home page's cards
+    for url in urls:
+        client.get(url)
+        client.get(url)
+
+
+@pytest.mark.django_db
+def test_home_page_query_budget_does_not_grow_with_the_data(client, blog_index):
+    articles = [publish_article(blog_index) for _ in range(4)]
+    MailingFactory(clients=ClientFactory.create_batch(2))
+    warm(client, "/")
+    small = measure(client, "/")
+
+    for _ in range(5):
+        publish_article(blog_index)
+    for _ in range(6):
+        MailingFactory(clients=ClientFactory.create_batch(4))
+    warm(client, "/")
+    large = measure(client, "/")
+
+    assert small[0] == large[0] == HOME_PAGE_QUERIES
+    assert small[1] == large[1]  # cache reads included: still fixed
+    assert len(articles) == 4
+
+
+@pytest.mark.django_db
+def test_article_query_budget_does_not_grow_with_the_data(client, blog_index):
+    article = publish_article(blog_index)
+    warm(client, article.url)
+    small = measure(client, article.url)
+
+    for _ in range(6):
+        publish_article(blog_index)
+        MailingFactory(clients=ClientFactory.create_batch(3))
+    warm(client, article.url)
+    large = measure(client, article.url)
+
+    assert small[0] == large[0] == ARTICLE_QUERIES
+    assert small[1] == large[1]
+
+
+@pytest.mark.django_db
+def test_pages_answer_when_redis_is_down(client, settings, blog_index):
+    from mailsite.testing.smtp import free_port
+
+    article = publish_article(blog_index)
+    MailingFactory(clients=[ClientFactory()])
+    # The production cache settings, pointed at a port where nothing listens.
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
+            "OPTIONS": {
+                "CLIENT_CLASS": "django_redis.client.DefaultClient",
+                "IGNORE_EXCEPTIONS": True,
+                "SOCKET_CONNECT_TIMEOUT": 0.5,
+                "SOCKET_TIMEOUT": 0.5,
+            },
+        }
+    }
+    home = client.get("/")
+    assert home.status_code == 200
+    assert re.search(r'data-testid="stat-mailings">1<', home.content.decode())
+    assert home.content.decode().count('data-testid="article-card"') == 1
+    for expected in (1, 2):
+        response = client.get(article.url)
+        assert response.status_code == 200
+        assert f'data-testid="views">{expected} view' in response.content.decode()
+    assert client.get("/blog/").status_code == 200
+    assert client.get("/blog/feed/").status_code == 200
+
+
+@pytest.mark.service
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_view_counts_exact_under_concurrent_requests_on_postgresql(blog_index):
+    assert connection.vendor == "postgresql", "set DATABASE_URL to PostgreSQL (.ci/run does)"
+    article = publish_article(blog_index)
+    url = article.url
+    threads, per_thread = 8, 25
+
+    def visit(_):
+        client = Client()
+        try:
+            return [client.get(url).status_code for _ in range(per_thread)]
+        finally:
+            connection.close()  # this thread's own connection
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        statuses = [status for batch in pool.map(visit, range(threads)) for status in batch]
+
+    assert statuses == [200] * threads * per_thread
+    assert BlogPageViews.count_for(article) == 200
