@@ -2,6 +2,7 @@
 
 from django.db import transaction
 from django.utils import timezone
+from wagtail.log_actions import log
 
 from accounts.models import User
 
@@ -14,6 +15,13 @@ def user_block(*, user: User, by=None, reason: str = "") -> User:
     user.blocked_at = timezone.now()
     user.blocked_reason = reason
     user.save(update_fields=["is_blocked", "blocked_at", "blocked_reason"])
+    # The audit trail is written here so that every path (admin, command) logs.
+    log(instance=user, action="mailsite.user.block", user=by, data={"reason": reason})
+    # The engine re-plans the owner's mailings (a blocked owner's send nothing).
+    from mailings import scheduling
+
+    for mailing in user.mailings.exclude(status="completed"):
+        transaction.on_commit(lambda m=mailing: scheduling.mailing_changed(m))
     return user
 
 
@@ -23,4 +31,9 @@ def user_unblock(*, user: User, by=None) -> User:
     user.blocked_at = None
     user.blocked_reason = ""
     user.save(update_fields=["is_blocked", "blocked_at", "blocked_reason"])
+    log(instance=user, action="mailsite.user.unblock", user=by, data={})
+    from mailings import scheduling
+
+    for mailing in user.mailings.exclude(status="completed"):
+        transaction.on_commit(lambda m=mailing: scheduling.mailing_changed(m))
     return user
