@@ -280,3 +280,15 @@ def test_mailings_menu_only_for_roles_that_may_see_mailings(as_role, data, role,
     assert (reverse("accounts_user_modeladmin_index") in html) is menu_shown
     # Wagtail's Settings → Users: superusers only.
     assert (reverse("wagtailusers_users:index") in html) is (role == "superuser")
+
+
+def test_content_editors_see_pages_and_images(as_role, data):
+    from wagtail.models import Page
+
+    home = Page.objects.get(depth=2)
+    c = as_role("editor")
+    html = c.get(reverse("wagtailadmin_home")).content.decode()
+    assert reverse("wagtailimages:index") in html
+    assert c.get(reverse("wagtailimages:index")).status_code == OK
+    assert c.get(reverse("wagtailadmin_explore", args=[home.pk])).status_code == OK
+    assert c.get(reverse("wagtailadmin_pages:edit", args=[home.pk])).status_code == OK
