@@ -19,8 +19,9 @@ def user_block(*, user: User, by=None, reason: str = "") -> User:
     log(instance=user, action="mailsite.user.block", user=by, data={"reason": reason})
     # The engine re-plans the owner's mailings (a blocked owner's send nothing).
     from mailings import scheduling
+    from mailings.models import MailingStatus
 
-    for mailing in user.mailings.exclude(status="completed"):
+    for mailing in user.mailings.exclude(status=MailingStatus.COMPLETED):
         transaction.on_commit(lambda m=mailing: scheduling.mailing_changed(m))
     return user
 
@@ -33,7 +34,8 @@ def user_unblock(*, user: User, by=None) -> User:
     user.save(update_fields=["is_blocked", "blocked_at", "blocked_reason"])
     log(instance=user, action="mailsite.user.unblock", user=by, data={})
     from mailings import scheduling
+    from mailings.models import MailingStatus
 
-    for mailing in user.mailings.exclude(status="completed"):
+    for mailing in user.mailings.exclude(status=MailingStatus.COMPLETED):
         transaction.on_commit(lambda m=mailing: scheduling.mailing_changed(m))
     return user

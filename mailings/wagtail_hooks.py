@@ -3,9 +3,12 @@ dashboard panel. Every view is read-only and takes its rows from
 `mailings.selectors`; see `mailings.admin_views`."""
 
 from django.contrib.admin import RelatedOnlyFieldListFilter
-from django.urls import re_path
+from django.urls import re_path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+from wagtail.admin.menu import MenuItem
+from wagtail.models import Page
+from wagtail.permissions import policy_registry
 from wagtail_modeladmin.options import ModelAdminGroup, modeladmin_register
 
 from mailings import admin_views, selectors
@@ -132,6 +135,29 @@ def register_mailing_log_actions(actions):
     )
     actions.register_action("mailsite.mailing.enable")(
         admin_views.reason_formatter(_("Enable mailing"), _("Mailing enabled"))
+    )
+
+
+class AuditTrailMenuItem(MenuItem):
+    """Wagtail shows Reports → Site history only to users who can explore
+    pages; managers have no pages, so the audit trail gets its own menu item."""
+
+    def is_shown(self, request):
+        user = request.user
+        return (
+            user.has_perm("mailings.view_mailing")
+            and policy_registry.get_by_type(Page).explorable_root_instance(user) is None
+        )
+
+
+@hooks.register("register_admin_menu_item")
+def register_audit_trail_menu_item():
+    return AuditTrailMenuItem(
+        _("Audit trail"),
+        reverse("wagtailadmin_reports:site_history"),
+        name="audit-trail",
+        icon_name="history",
+        order=220,
     )
 
 

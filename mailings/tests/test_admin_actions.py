@@ -319,6 +319,20 @@ def test_service_totals_take_a_fixed_number_of_queries(manager, user, django_ass
         assert service_totals(manager)["mailings"] == 5
 
 
+def test_admin_home_queries_do_not_grow_with_data(client, manager, user):
+    client.force_login(manager)
+    home = reverse("wagtailadmin_home")
+    client.get(home)
+    with CaptureQueriesContext(connection) as few:
+        client.get(home)
+    for _ in range(5):
+        MailingFactory(owner=user, clients=[ClientFactory(owner=user)])
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(home)
+    assert 'data-total="mailings">5<' in response.content.decode()
+    assert len(many.captured_queries) == len(few.captured_queries)
+
+
 def test_disabled_mailing_is_not_due(manager, running_mailing):
     """What the engine reads: a disabled mailing is out of the due set."""
     services.mailing_disable(mailing=running_mailing, by=manager, reason="Stop")

@@ -280,6 +280,9 @@ def test_mailings_menu_only_for_roles_that_may_see_mailings(as_role, data, role,
     assert (reverse("accounts_user_modeladmin_index") in html) is menu_shown
     # Wagtail's Settings → Users: superusers only.
     assert (reverse("wagtailusers_users:index") in html) is (role == "superuser")
+    # The audit trail (site history) is in everybody's menu: Wagtail puts it
+    # under Reports for page users, we add it for managers.
+    assert reverse("wagtailadmin_reports:site_history") in html
 
 
 def test_content_editors_see_pages_and_images(as_role, data):
