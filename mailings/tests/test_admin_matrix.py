@@ -295,3 +295,15 @@ def test_content_editors_see_pages_and_images(as_role, data):
     assert c.get(reverse("wagtailimages:index")).status_code == OK
     assert c.get(reverse("wagtailadmin_explore", args=[home.pk])).status_code == OK
     assert c.get(reverse("wagtailadmin_pages:edit", args=[home.pk])).status_code == OK
+
+
+def test_object_permissions_alone_do_not_open_the_admin_lists(as_role, editor, data):
+    """An editor who also owns a mailing (guardian object permissions only)
+    works on the customer screens: the admin lists need the model-level view
+    permission, and the Mailings menu stays hidden."""
+    own = MailingFactory(owner=editor)
+    c = as_role("editor")
+    assert c.get(reverse("mailings_mailing_modeladmin_index")).status_code == FORBIDDEN
+    assert c.get(reverse("mailings_mailing_modeladmin_inspect", args=[own.pk])).status_code == FORBIDDEN
+    html = c.get(reverse("wagtailadmin_home")).content.decode()
+    assert reverse("mailings_mailing_modeladmin_index") not in html
