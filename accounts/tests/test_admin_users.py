@@ -109,6 +109,9 @@ def test_block_history_shows_in_admin_and_site_history(client, manager, user):
     inspect = client.get(reverse("accounts_user_modeladmin_inspect", args=[user.pk]))
     assert "User blocked: Chargebacks" in inspect.content.decode()
     assert unblock_url(user) in inspect.content.decode()
+    mailings_link = reverse("mailings_mailing_modeladmin_index") + f"?owner__id__exact={user.pk}"
+    assert mailings_link in inspect.content.decode()
+    assert client.get(mailings_link).status_code == 200
     report = client.get(reverse("wagtailadmin_reports:site_history"))
     assert "User blocked: Chargebacks" in report.content.decode()
 
