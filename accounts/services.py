@@ -17,7 +17,7 @@ def user_block(*, user: User, by=None, reason: str = "") -> User:
     user.save(update_fields=["is_blocked", "blocked_at", "blocked_reason"])
     # The audit trail is written here so that every path (admin, command) logs.
     log(instance=user, action="mailsite.user.block", user=by, data={"reason": reason})
-    # The engine re-plans the owner's mailings (a blocked owner's send nothing).
+    # The engine re-plans the owner's mailings: a blocked owner's mailings send nothing.
     from mailings import scheduling
     from mailings.models import MailingStatus
 
