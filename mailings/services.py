@@ -3,7 +3,9 @@
 from django.db import transaction
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
+from wagtail.log_actions import log
 
+from mailings import scheduling
 from mailings.models import Mailing
 
 OWNER_PERMS = ("view", "change", "delete")
@@ -24,6 +26,9 @@ def mailing_disable(*, mailing: Mailing, by, reason: str) -> Mailing:
     mailing.disabled_by = by
     mailing.disabled_reason = reason
     mailing.save(update_fields=["is_active", "disabled_at", "disabled_by", "disabled_reason", "updated_at"])
+    # The audit trail is written here so that every path (admin, command) logs.
+    log(instance=mailing, action="mailsite.mailing.disable", user=by, data={"reason": reason})
+    transaction.on_commit(lambda: scheduling.mailing_changed(mailing))
     return mailing
 
 
@@ -34,4 +39,6 @@ def mailing_enable(*, mailing: Mailing, by) -> Mailing:
     mailing.disabled_by = None
     mailing.disabled_reason = ""
     mailing.save(update_fields=["is_active", "disabled_at", "disabled_by", "disabled_reason", "updated_at"])
+    log(instance=mailing, action="mailsite.mailing.enable", user=by, data={})
+    transaction.on_commit(lambda: scheduling.mailing_changed(mailing))
     return mailing

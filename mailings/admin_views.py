@@ -1,0 +1,379 @@
+"""The Wagtail admin's pieces for the mailing domain.
+
+- `ReadOnlyPermissionHelper` and `SelectorModelAdmin`: wagtail-modeladmin
+  classes whose rows always come from `mailings.selectors` and that never
+  create, edit or delete (the admin is read-only for every role; owners edit on
+  the customer screens).
+- `refuse_with_403`: Wagtail answers a refused admin request with a redirect to
+  the dashboard; our admin URLs answer 403 instead, so a refusal is a refusal.
+- The disable / enable views, the mailing inspect view and the dashboard panel.
+"""
+
+from datetime import timedelta
+from functools import wraps
+
+from django import forms
+from django.contrib.admin.utils import quote, unquote
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q, Sum
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods
+from wagtail.admin import messages
+from wagtail.admin.admin_url_finder import register_admin_url_finder
+from wagtail.admin.ui.components import Component
+from wagtail.log_actions import LogFormatter
+from wagtail.log_actions import registry as log_registry
+from wagtail.utils.urlpatterns import decorate_urlpatterns
+from wagtail_modeladmin.helpers import ButtonHelper, PermissionHelper
+from wagtail_modeladmin.options import ModelAdmin
+from wagtail_modeladmin.views import InspectView
+
+from mailings import selectors, services
+from mailings.models import AttemptStatus, MailingStatus
+
+LATEST_RUNS = 10
+LATEST_ATTEMPTS = 20
+LATEST_LOG_ENTRIES = 10
+REASON_MAX_LENGTH = 2000
+
+
+def refuse_with_403(view_func):
+    """Turn a PermissionDenied into a real 403 page (Wagtail would redirect)."""
+
+    @wraps(view_func)
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view_func(request, *args, **kwargs)
+        except PermissionDenied:
+            return TemplateResponse(request, "mailings/admin/forbidden.html", status=403)
+
+    return wrapped
+
+
+def parse_pk(instance_pk) -> int:
+    try:
+        return int(unquote(str(instance_pk)))
+    except ValueError as exc:
+        raise Http404 from exc
+
+
+class ReadOnlyPermissionHelper(PermissionHelper):
+    """Listing and inspecting need the model-level view permission (managers,
+    superusers); nobody creates, edits or deletes these rows in the admin."""
+
+    def user_can_list(self, user):
+        return user.has_perm(f"{self.opts.app_label}.{self.get_perm_codename('view')}")
+
+    def user_can_inspect_obj(self, user, obj):
+        return self.inspect_view_enabled and self.user_can_list(user)
+
+    def user_can_create(self, user):
+        return False
+
+    def user_can_edit_obj(self, user, obj):
+        return False
+
+    def user_can_delete_obj(self, user, obj):
+        return False
+
+
+class ActionButtonHelper(ButtonHelper):
+    """Inspect and History on every row; subclasses add their own actions."""
+
+    def url_for(self, action, obj):
+        return self.url_helper.get_action_url(action, quote(obj.pk))
+
+    def button(self, action, obj, label, classname="button button-small button-secondary"):
+        return {"url": self.url_for(action, obj), "label": label, "classname": classname, "title": label}
+
+    def extra_buttons_for_obj(self, obj):
+        return []
+
+    def get_buttons_for_obj(self, obj, exclude=None, classnames_add=None, classnames_exclude=None):
+        exclude = exclude or []
+        buttons = super().get_buttons_for_obj(obj, exclude, classnames_add, classnames_exclude)
+        buttons.extend(self.extra_buttons_for_obj(obj))
+        if "history" not in exclude and self.permission_helper.user_can_list(self.request.user):
+            buttons.append(self.button("history", obj, gettext("History")))
+        return buttons
+
+
+class SelectorModelAdmin(ModelAdmin):
+    """A read-only modeladmin whose list, inspect and history views take their
+    rows from a selector, so the admin shows exactly what the user may see."""
+
+    permission_helper_class = ReadOnlyPermissionHelper
+    button_helper_class = ActionButtonHelper
+    inspect_view_enabled = True
+    list_per_page = 50
+
+    def rows_for(self, user):
+        raise NotImplementedError
+
+    def get_queryset(self, request):
+        qs = self.rows_for(request.user)
+        ordering = self.get_ordering(request)
+        return qs.order_by(*ordering) if ordering else qs
+
+    def require_visible(self, request, instance_pk):
+        # 403 before 404: a refused user learns nothing about which rows exist.
+        if not self.permission_helper.user_can_list(request.user):
+            raise PermissionDenied
+        pk = parse_pk(instance_pk)
+        if not self.rows_for(request.user).filter(pk=pk).exists():
+            raise Http404
+        return pk
+
+    def inspect_view(self, request, instance_pk):
+        self.require_visible(request, instance_pk)
+        return super().inspect_view(request, instance_pk)
+
+    def history_view(self, request, instance_pk):
+        self.require_visible(request, instance_pk)
+        return super().history_view(request, instance_pk)
+
+    # The admin never writes these rows: refused before any form is built.
+    def create_view(self, request):
+        raise PermissionDenied
+
+    def edit_view(self, request, instance_pk):
+        raise PermissionDenied
+
+    def delete_view(self, request, instance_pk):
+        raise PermissionDenied
+
+    def get_extra_admin_urls(self):
+        return ()
+
+    def get_admin_urls_for_registration(self):
+        urls = list(super().get_admin_urls_for_registration()) + list(self.get_extra_admin_urls())
+        return tuple(decorate_urlpatterns(urls, refuse_with_403))
+
+    def register_admin_url_finders(self):
+        # Log entries in the site history report link to the inspect view.
+        model_admin = self
+
+        class InspectURLFinder:
+            def __init__(self, user):
+                self.user = user
+
+            def get_edit_url(self, instance):
+                if self.user is None or model_admin.permission_helper.user_can_inspect_obj(self.user, instance):
+                    return model_admin.url_helper.get_action_url("inspect", quote(instance.pk))
+                return None
+
+        register_admin_url_finder(self.model, InspectURLFinder)
+
+
+def latest_log_entries(instance):
+    return (
+        log_registry.get_logs_for_instance(instance)
+        .select_related("user")
+        .order_by("-timestamp", "-id")[:LATEST_LOG_ENTRIES]
+    )
+
+
+class HistoryInspectView(InspectView):
+    """The inspect view with the object's latest log entries and a History link."""
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["log_entries"] = latest_log_entries(self.instance)
+        context["history_url"] = self.url_helper.get_action_url("history", self.pk_quoted)
+        return context
+
+
+class MailingInspectView(HistoryInspectView):
+    """A mailing with its message, recipients, runs, totals and latest attempts."""
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        mailing = self.instance
+        runs = selectors.runs_for_user(user).filter(mailing=mailing)
+        context.update(
+            {
+                "message": mailing.message,
+                "recipients_count": mailing.clients.count(),
+                "runs": runs.order_by("-started_at", "-id")[:LATEST_RUNS],
+                "totals": runs.aggregate(
+                    runs=Count("pk"),
+                    recipients=Sum("recipients_count", default=0),
+                    sent=Sum("sent_count", default=0),
+                    failed=Sum("failed_count", default=0),
+                ),
+                "latest_attempts": selectors.attempts_for_user(user)
+                .filter(mailing=mailing)
+                .order_by("-attempted_at", "-id")[:LATEST_ATTEMPTS],
+                "can_disable": user.has_perm("mailings.disable_mailing"),
+                "disable_url": self.url_helper.get_action_url("disable", self.pk_quoted),
+                "enable_url": self.url_helper.get_action_url("enable", self.pk_quoted),
+            }
+        )
+        return context
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("The owner sees this reason."),
+    )
+
+
+def render_confirm(request, *, title, subject, question, button_label, form=None, back_url, status=200):
+    return TemplateResponse(
+        request,
+        "mailings/admin/confirm_action.html",
+        {
+            "title": title,
+            "subject": subject,
+            "question": question,
+            "button_label": button_label,
+            "form": form,
+            "back_url": back_url,
+        },
+        status=status,
+    )
+
+
+def _mailing_for_action(request, instance_pk):
+    if not request.user.has_perm("mailings.disable_mailing"):
+        raise PermissionDenied
+    return get_object_or_404(selectors.mailings_for_user(request.user), pk=parse_pk(instance_pk))
+
+
+def _inspect_url(mailing):
+    return reverse("mailings_mailing_modeladmin_inspect", args=[quote(mailing.pk)])
+
+
+@require_http_methods(["GET", "POST"])
+def mailing_disable_view(request, instance_pk):
+    mailing = _mailing_for_action(request, instance_pk)
+    if not mailing.is_active:
+        messages.warning(request, gettext("This mailing is already disabled."))
+        return redirect(_inspect_url(mailing))
+    form = ReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.mailing_disable(mailing=mailing, by=request.user, reason=form.cleaned_data["reason"])
+        messages.success(request, gettext("Mailing %(mailing)s disabled.") % {"mailing": mailing})
+        return redirect(_inspect_url(mailing))
+    return render_confirm(
+        request,
+        title=gettext("Disable mailing"),
+        subject=mailing,
+        question=gettext("The mailing stops sending at once and starts nothing new until it is enabled again."),
+        button_label=gettext("Disable"),
+        form=form,
+        back_url=_inspect_url(mailing),
+        status=400 if form.errors else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def mailing_enable_view(request, instance_pk):
+    mailing = _mailing_for_action(request, instance_pk)
+    if mailing.is_active:
+        messages.warning(request, gettext("This mailing is already enabled."))
+        return redirect(_inspect_url(mailing))
+    if request.method == "POST":
+        services.mailing_enable(mailing=mailing, by=request.user)
+        messages.success(request, gettext("Mailing %(mailing)s enabled.") % {"mailing": mailing})
+        return redirect(_inspect_url(mailing))
+    return render_confirm(
+        request,
+        title=gettext("Enable mailing"),
+        subject=mailing,
+        question=gettext("Disabled because: %(reason)s. Enable it again? It resumes its schedule.")
+        % {"reason": mailing.disabled_reason},
+        button_label=gettext("Enable"),
+        back_url=_inspect_url(mailing),
+    )
+
+
+class MailingButtonHelper(ActionButtonHelper):
+    def extra_buttons_for_obj(self, obj):
+        if not self.request.user.has_perm("mailings.disable_mailing"):
+            return []
+        if obj.is_active:
+            return [self.button("disable", obj, gettext("Disable"), "button button-small no")]
+        return [self.button("enable", obj, gettext("Enable"))]
+
+
+# --- Audit trail ------------------------------------------------------------------
+
+
+class ReasonLogFormatter(LogFormatter):
+    """A log entry whose data carries the reason given for the action."""
+
+    def format_message(self, log_entry):
+        reason = (log_entry.data or {}).get("reason")
+        if reason:
+            return gettext("%(message)s: %(reason)s") % {"message": self.message, "reason": reason}
+        return str(self.message)
+
+    def format_comment(self, log_entry):
+        return (log_entry.data or {}).get("reason", "")
+
+
+def reason_formatter(label, message):
+    return type("_ReasonLogFormatter", (ReasonLogFormatter,), {"label": label, "message": message})
+
+
+# --- Dashboard panel ------------------------------------------------------------------
+
+
+def user_sees_service_totals(user) -> bool:
+    """Managers and superusers: the users who may see every mailing."""
+    return user.has_perm("mailings.view_mailing")
+
+
+def service_totals(user) -> dict:
+    """Service-wide numbers in three queries, whatever the amount of data."""
+    now = timezone.now()
+    today = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    month_ago = now - timedelta(days=30)
+    mailings = (
+        selectors.mailings_for_user(user)
+        .order_by()
+        .aggregate(
+            total=Count("pk"),
+            active=Count("pk", filter=Q(is_active=True, status=MailingStatus.RUNNING)),
+            disabled=Count("pk", filter=Q(is_active=False)),
+        )
+    )
+    attempts = (
+        selectors.attempts_for_user(user)
+        .filter(attempted_at__gte=month_ago)
+        .order_by()
+        .aggregate(
+            sent_today=Count("pk", filter=Q(status=AttemptStatus.SUCCESS, attempted_at__gte=today)),
+            failed_today=Count("pk", filter=Q(status=AttemptStatus.FAILED, attempted_at__gte=today)),
+            sent_30_days=Count("pk", filter=Q(status=AttemptStatus.SUCCESS, attempted_at__gte=month_ago)),
+            failed_30_days=Count("pk", filter=Q(status=AttemptStatus.FAILED, attempted_at__gte=month_ago)),
+        )
+    )
+    return {
+        "mailings": mailings["total"],
+        "active_mailings": mailings["active"],
+        "disabled_mailings": mailings["disabled"],
+        "clients": selectors.clients_for_user(user).order_by().count(),
+        **attempts,
+    }
+
+
+class ServiceTotalsPanel(Component):
+    name = "mailsite_service_totals"
+    template_name = "mailings/admin/service_totals_panel.html"
+    order = 50
+
+    def get_context_data(self, parent_context):
+        request = parent_context["request"]
+        return {"totals": service_totals(request.user), "request": request}

@@ -1,0 +1,167 @@
+"""The "Mailings" menu of the Wagtail admin, its audit-log actions and the
+dashboard panel. Every view is read-only and takes its rows from
+`mailings.selectors`; see `mailings.admin_views`."""
+
+from django.contrib.admin import RelatedOnlyFieldListFilter
+from django.urls import re_path, reverse
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.menu import MenuItem
+from wagtail.models import Page
+from wagtail.permissions import policy_registry
+from wagtail_modeladmin.options import ModelAdminGroup, modeladmin_register
+
+from mailings import admin_views, selectors
+from mailings.models import Attempt, Client, Mailing, Message
+
+
+class MailingAdmin(admin_views.SelectorModelAdmin):
+    model = Mailing
+    menu_icon = "mail"
+    list_display = ("__str__", "owner", "status", "is_active", "periodicity", "start_at", "end_at", "next_run_at")
+    list_filter = ("status", "is_active", "periodicity", "start_at", "end_at", "created_at")
+    search_fields = ("message__subject", "owner__email")
+    list_select_related = ("message", "owner")
+    button_helper_class = admin_views.MailingButtonHelper
+    inspect_view_class = admin_views.MailingInspectView
+    inspect_template_name = "mailings/admin/mailing_inspect.html"
+    inspect_view_fields = (
+        "owner",
+        "status",
+        "is_active",
+        "disabled_at",
+        "disabled_by",
+        "disabled_reason",
+        "periodicity",
+        "start_at",
+        "end_at",
+        "next_run_at",
+        "created_at",
+        "updated_at",
+    )
+
+    def rows_for(self, user):
+        return selectors.mailings_for_user(user)
+
+    def get_list_filter(self, request):
+        # Owners to choose from: only those whose mailings the user may see.
+        return (*self.list_filter, ("owner", RelatedOnlyFieldListFilter))
+
+    def get_extra_admin_urls(self):
+        return (
+            re_path(
+                self.url_helper.get_action_url_pattern("disable"),
+                admin_views.mailing_disable_view,
+                name=self.url_helper.get_action_url_name("disable"),
+            ),
+            re_path(
+                self.url_helper.get_action_url_pattern("enable"),
+                admin_views.mailing_enable_view,
+                name=self.url_helper.get_action_url_name("enable"),
+            ),
+        )
+
+
+class ClientAdmin(admin_views.SelectorModelAdmin):
+    model = Client
+    menu_icon = "group"
+    list_display = ("email", "full_name", "owner", "created_at")
+    list_filter = ("created_at",)
+    search_fields = ("email", "full_name", "owner__email")
+    list_select_related = ("owner",)
+    inspect_view_class = admin_views.HistoryInspectView
+    inspect_template_name = "mailings/admin/inspect.html"
+    inspect_view_fields = ("email", "full_name", "comment", "owner", "created_at", "updated_at")
+
+    def rows_for(self, user):
+        return selectors.clients_for_user(user)
+
+
+class MessageAdmin(admin_views.SelectorModelAdmin):
+    model = Message
+    menu_icon = "doc-full"
+    list_display = ("subject", "owner", "created_at", "updated_at")
+    list_filter = ("created_at",)
+    search_fields = ("subject", "owner__email")
+    list_select_related = ("owner",)
+    inspect_view_class = admin_views.HistoryInspectView
+    inspect_template_name = "mailings/admin/inspect.html"
+    inspect_view_fields = ("subject", "body", "owner", "created_at", "updated_at")
+
+    def rows_for(self, user):
+        return selectors.messages_for_user(user)
+
+
+class AttemptAdmin(admin_views.SelectorModelAdmin):
+    model = Attempt
+    menu_icon = "list-ul"
+    menu_label = _("Attempts")
+    list_display = ("attempted_at", "email", "mailing", "status", "is_temporary", "smtp_code", "server_reply")
+    list_filter = ("status", "is_temporary", "attempted_at")
+    search_fields = ("email", "server_reply")
+    list_select_related = ("mailing__message",)
+    inspect_view_class = admin_views.HistoryInspectView
+    inspect_template_name = "mailings/admin/inspect.html"
+    inspect_view_fields = (
+        "attempted_at",
+        "email",
+        "mailing",
+        "run",
+        "client",
+        "status",
+        "is_temporary",
+        "smtp_code",
+        "server_reply",
+    )
+
+    def rows_for(self, user):
+        return selectors.attempts_for_user(user)
+
+
+class MailingsGroup(ModelAdminGroup):
+    menu_label = _("Mailings")
+    menu_icon = "mail"
+    menu_order = 200
+    items = (MailingAdmin, ClientAdmin, MessageAdmin, AttemptAdmin)
+
+
+modeladmin_register(MailingsGroup)
+
+
+@hooks.register("register_log_actions")
+def register_mailing_log_actions(actions):
+    actions.register_action("mailsite.mailing.disable")(
+        admin_views.reason_formatter(_("Disable mailing"), _("Mailing disabled"))
+    )
+    actions.register_action("mailsite.mailing.enable")(
+        admin_views.reason_formatter(_("Enable mailing"), _("Mailing enabled"))
+    )
+
+
+class AuditTrailMenuItem(MenuItem):
+    """Wagtail shows Reports → Site history only to users who can explore
+    pages; managers have no pages, so the audit trail gets its own menu item."""
+
+    def is_shown(self, request):
+        user = request.user
+        return (
+            user.has_perm("mailings.view_mailing")
+            and policy_registry.get_by_type(Page).explorable_root_instance(user) is None
+        )
+
+
+@hooks.register("register_admin_menu_item")
+def register_audit_trail_menu_item():
+    return AuditTrailMenuItem(
+        _("Audit trail"),
+        reverse("wagtailadmin_reports:site_history"),
+        name="audit-trail",
+        icon_name="history",
+        order=220,
+    )
+
+
+@hooks.register("construct_homepage_panels")
+def add_service_totals_panel(request, panels):
+    if admin_views.user_sees_service_totals(request.user):
+        panels.append(admin_views.ServiceTotalsPanel())
