@@ -85,3 +85,9 @@ def other_client(db, other_user):
     c = Client()
     c.force_login(other_user)
     return c
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Tests hash many passwords (every factory user); the hash's strength is not what they test."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

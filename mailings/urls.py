@@ -6,4 +6,23 @@ app_name = "mailings"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("clients/", views.client_list, name="client_list"),
+    path("clients/new/", views.client_create, name="client_create"),
+    path("clients/import/", views.client_import, name="client_import"),
+    path("clients/export.csv", views.client_export, name="client_export"),
+    path("clients/<int:pk>/edit/", views.client_update, name="client_update"),
+    path("clients/<int:pk>/delete/", views.client_delete, name="client_delete"),
+    path("messages/", views.message_list, name="message_list"),
+    path("messages/new/", views.message_create, name="message_create"),
+    path("messages/<int:pk>/", views.message_preview, name="message_preview"),
+    path("messages/<int:pk>/edit/", views.message_update, name="message_update"),
+    path("messages/<int:pk>/delete/", views.message_delete, name="message_delete"),
+    path("mailings/", views.mailing_list, name="mailing_list"),
+    path("mailings/new/", views.mailing_create, name="mailing_create"),
+    path("mailings/<int:pk>/", views.mailing_detail, name="mailing_detail"),
+    path("mailings/<int:pk>/edit/", views.mailing_update, name="mailing_update"),
+    path("mailings/<int:pk>/delete/", views.mailing_delete, name="mailing_delete"),
+    path("mailings/<int:pk>/attempts/", views.mailing_attempts, name="mailing_attempts"),
+    path("mailings/<int:pk>/attempts.csv", views.mailing_attempts_export, name="mailing_attempts_export"),
+    path("reports/", views.reports, name="reports"),
 ]
