@@ -5,7 +5,7 @@ import logging
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -127,20 +127,39 @@ def clients_import(*, owner, file, on_existing: str = OnExisting.SKIP) -> Import
     return report
 
 
+def _grant_import_perms(owner, emails, permissions):
+    """Owner permissions for the clients just inserted, in one INSERT ... SELECT per batch.
+
+    Rows go straight into guardian's direct foreign-key table: building 3 model
+    instances per client through bulk_create costs more than the import itself.
+    """
+    if not emails or not permissions:
+        return
+    qn = connection.ops.quote_name
+    perm_meta, client_meta = ClientUserObjectPermission._meta, Client._meta
+    columns = ", ".join(qn(perm_meta.get_field(f).column) for f in ("user", "permission", "content_object"))
+    owner_col, email_col = (qn(client_meta.get_field(f).column) for f in ("owner", "email"))
+    sql = (
+        f"INSERT INTO {qn(perm_meta.db_table)} ({columns}) "  # noqa: S608 - names from _meta, values are parameters
+        f"SELECT %s, p.{qn(Permission._meta.pk.column)}, c.{qn(client_meta.pk.column)} "
+        f"FROM {qn(client_meta.db_table)} c CROSS JOIN {qn(Permission._meta.db_table)} p "
+        f"WHERE c.{owner_col} = %s AND c.{email_col} IN ({', '.join(['%s'] * len(emails))}) "
+        f"AND p.{qn(Permission._meta.pk.column)} IN ({', '.join(['%s'] * len(permissions))})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [owner.pk, owner.pk, *emails, *(p.pk for p in permissions)])
+
+
 def _import_batch(owner, batch, on_existing, report, permissions):
     existing = selectors.client_ids_by_email(owner=owner, emails=(row.email for row in batch))
     new = [
-        Client(owner=owner, email=row.email, full_name=row.full_name, comment=row.comment)
+        Client(owner_id=owner.pk, email=row.email, full_name=row.full_name, comment=row.comment)
         for row in batch
         if row.email not in existing
     ]
-    created = Client.objects.bulk_create(new)
-    ClientUserObjectPermission.objects.bulk_create(
-        ClientUserObjectPermission(user=owner, permission=permission, content_object=client)
-        for client in created
-        for permission in permissions
-    )
-    report.created += len(created)
+    Client.objects.bulk_create(new)
+    _grant_import_perms(owner, [client.email for client in new], permissions)
+    report.created += len(new)
     update_fields = [c for c in ("full_name", "comment") if c in report.columns]
     matched = [row for row in batch if row.email in existing]
     if on_existing == OnExisting.UPDATE and update_fields and matched:
