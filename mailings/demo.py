@@ -77,8 +77,8 @@ def _has_mailing(user, message: Message) -> bool:
 
 
 def _history(user, message: Message) -> None:
-    """A mailing that ran a month ago: one run, every client tried once, one bounce."""
-    start = timezone.now().replace(second=0, microsecond=0) - timedelta(days=30)
+    """A mailing that ran three weeks ago: one run, every client tried once, one bounce."""
+    start = timezone.now().replace(second=0, microsecond=0) - timedelta(days=21)
     mailing = Mailing.objects.create(
         owner=user,
         message=message,
