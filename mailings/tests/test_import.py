@@ -256,3 +256,13 @@ def test_export_round_trips_through_import(user_client, user, other_user):
         ("ann@example.org", "Ann, the first", 'says "hi"'),
         ("bob@example.org", "Bøb", ""),
     ]
+
+
+def test_an_upload_stored_in_a_temporary_file_is_streamed_too(user_client, user, settings):
+    # Uploads over FILE_UPLOAD_MAX_MEMORY_SIZE are written to a temporary file first.
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 10
+    upload = io.BytesIO(("email\n" + "".join(f"t{i}@example.org\n" for i in range(50))).encode())
+    upload.name = "clients.csv"
+    response = user_client.post(reverse("mailings:client_import"), {"file": upload, "on_existing": "skip"})
+    assert response.context["report"].created == 50
+    assert selectors.owned_clients(user).count() == 50
