@@ -10,6 +10,7 @@ urlpatterns = [
     path("clients/new/", views.client_create, name="client_create"),
     path("clients/import/", views.client_import, name="client_import"),
     path("clients/export.csv", views.client_export, name="client_export"),
+    path("clients/search.json", views.client_search, name="client_search"),
     path("clients/<int:pk>/edit/", views.client_update, name="client_update"),
     path("clients/<int:pk>/delete/", views.client_delete, name="client_delete"),
     path("messages/", views.message_list, name="message_list"),

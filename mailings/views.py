@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponseNotAllowed, StreamingHttpResponse
+from django.http import HttpResponseNotAllowed, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,6 +23,7 @@ from mailings.imports import csv_lines
 PER_PAGE = 25
 LATEST_ATTEMPTS = 10
 IMPORT_ERRORS_SHOWN = 100
+CLIENT_SEARCH_RESULTS = 50
 
 
 def customer_required(view):
@@ -151,6 +152,21 @@ def client_import(request):
         }
         return render(request, "mailings/client_import.html", context, status=200 if report.ok else 400)
     return render(request, "mailings/client_import.html", {"form": form})
+
+
+@customer_required
+@require_GET
+def client_search(request):
+    """Clients matching ?q= as JSON, for the mailing form's client picker."""
+    query = request.GET.get("q", "").strip()
+    if len(query) < 2:
+        return JsonResponse({"results": []})
+    clients = selectors.client_search(selectors.owned_clients(request.user), query).order_by("email", "pk")
+    results = [
+        {"id": pk, "email": email, "full_name": full_name}
+        for pk, email, full_name in clients.values_list("pk", "email", "full_name")[:CLIENT_SEARCH_RESULTS]
+    ]
+    return JsonResponse({"results": results})
 
 
 @customer_required

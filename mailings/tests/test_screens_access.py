@@ -158,7 +158,18 @@ def test_the_same_email_may_belong_to_two_owners(other_client, other_user, mine)
     assert Client.objects.filter(email="ann@example.org").count() == 2
 
 
-ALL_URLS = [(name, None) for name in [*LIST_URLS, "client_create", "client_import", "message_create", "mailing_create"]]
+def test_client_search_finds_only_my_clients(client, user, other_user, mine):
+    url = reverse("mailings:client_search")
+    client.force_login(other_user)
+    assert client.get(url, {"q": "ann"}).json() == {"results": []}
+    client.force_login(user)
+    assert client.get(url, {"q": "ann"}).json() == {
+        "results": [{"id": mine.client.pk, "email": "ann@example.org", "full_name": "Ann Mine"}]
+    }
+
+
+OTHER_LIST_URLS = ["client_search", "client_create", "client_import", "message_create", "mailing_create"]
+ALL_URLS = [(name, None) for name in [*LIST_URLS, *OTHER_LIST_URLS]]
 ALL_URLS += [(name, kind) for name, kind, _ in OBJECT_URLS]
 
 

@@ -208,6 +208,35 @@ def test_all_my_clients(user_client, user):
     assert set(Mailing.objects.get(owner=user).clients.all()) == set(clients)
 
 
+def test_the_client_picker_lists_a_limited_number_and_searches_the_server(user_client, user, monkeypatch):
+    from mailings import forms
+
+    monkeypatch.setattr(forms, "CLIENT_PICKER_LIMIT", 5)
+    clients = [ClientFactory(owner=user, email=f"c{i:02d}@example.org") for i in range(8)]
+    mailing = MailingFactory(owner=user, clients=[clients[7]])
+    response = user_client.get(reverse("mailings:mailing_update", args=[mailing.pk]))
+    picker = response.context["form"].client_picker()
+    content = response.content.decode()
+    # The first five by email, plus the ticked one from further down.
+    assert [email for _pk, email, _name in picker["choices"]] == [c.email for c in clients[:5]] + ["c07@example.org"]
+    assert (picker["total"], picker["truncated"]) == (8, True)
+    assert f'data-search-url="{reverse("mailings:client_search")}"' in content
+    assert "Showing 6 of your 8 clients" in content
+    found = user_client.get(reverse("mailings:client_search"), {"q": "c06"}).json()["results"]
+    assert [c["email"] for c in found] == ["c06@example.org"]
+
+
+def test_a_mailing_to_every_client_is_edited_as_all_my_clients(user_client, user):
+    clients = ClientFactory.create_batch(3, owner=user)
+    mailing = MailingFactory(owner=user, clients=clients)
+    form = user_client.get(reverse("mailings:mailing_update", args=[mailing.pk])).context["form"]
+    assert form["all_clients"].value() is True
+    ClientFactory(owner=user)
+    form = user_client.get(reverse("mailings:mailing_update", args=[mailing.pk])).context["form"]
+    assert form["all_clients"].value() is False
+    assert form.client_picker()["selected"] == {c.pk for c in clients}
+
+
 def test_edit_a_mailing_reschedules_it(user_client, user, scheduled, django_capture_on_commit_callbacks):
     a, b = ClientFactory.create_batch(2, owner=user)
     mailing = MailingFactory(owner=user, clients=[a], status=MailingStatus.COMPLETED)

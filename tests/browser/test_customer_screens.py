@@ -88,3 +88,30 @@ def test_customer_creates_clients_message_and_mailing(page):
     page.get_by_role("link", name="Reports", exact=True).first.click()
     expect(page.locator("tbody")).to_contain_text("Browser news")
     expect(page.locator("tbody")).to_contain_text("Our autumn newsletter")
+
+
+def test_the_client_picker_searches_the_server_when_not_every_client_is_listed(page):
+    login(page, "customer@mailsite.test", "demo-customer")
+    page.goto("/app/clients/import/")
+    csv = "email,full name\n" + "".join(f"bulk-{i:04d}@example.org,Bulk {i}\n" for i in range(600))
+    page.get_by_label("CSV file").set_input_files(
+        files=[{"name": "bulk.csv", "mimeType": "text/csv", "buffer": csv.encode()}]
+    )
+    page.get_by_role("button", name="Import").click()
+    expect(page.get_by_test_id("import-created")).to_have_text("600")
+
+    page.goto("/app/mailings/new/")
+    expect(page.locator("#client-picker-note")).to_contain_text("Showing 500 of your")
+    expect(page.get_by_label("bulk-0599@example.org (Bulk 599)")).to_have_count(0)
+    page.get_by_label("Message").select_option(label="Spring sale: 20% off")  # a demo message
+    start = timezone.localtime() + timedelta(days=3)
+    page.get_by_label("Start time").fill(start.strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_label("End time").fill((start + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_label("Search clients").fill("bulk-0599")
+    found = page.get_by_label("bulk-0599@example.org (Bulk 599)")
+    expect(found).to_be_visible()
+    found.check()
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".alert-success")).to_contain_text("created")
+    expect(page.locator("main dl").first).to_contain_text("Recipients")
+    expect(page.locator("main dl").first.locator("dd").nth(2)).to_have_text("1")
