@@ -76,6 +76,10 @@ class DateTimeLocalInput(forms.DateTimeInput):
 
 
 class MailingForm(forms.ModelForm):
+    # Not a model field of the form: ModelForm would load every recipient as its initial value.
+    clients = forms.ModelMultipleChoiceField(
+        label=_("Clients"), queryset=Client.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+    )
     all_clients = forms.BooleanField(
         label=_("All my clients"),
         required=False,
@@ -84,12 +88,8 @@ class MailingForm(forms.ModelForm):
 
     class Meta:
         model = Mailing
-        fields = ["message", "clients", "start_at", "end_at", "periodicity"]
-        widgets = {
-            "start_at": DateTimeLocalInput(),
-            "end_at": DateTimeLocalInput(),
-            "clients": forms.CheckboxSelectMultiple,
-        }
+        fields = ["message", "start_at", "end_at", "periodicity"]
+        widgets = {"start_at": DateTimeLocalInput(), "end_at": DateTimeLocalInput()}
         help_texts = {
             "start_at": _("In your site's time zone."),
             "end_at": _("No run starts after this time."),
@@ -100,7 +100,6 @@ class MailingForm(forms.ModelForm):
         self.owner = owner
         self.fields["message"].queryset = selectors.owned_messages(owner)
         self.fields["clients"].queryset = selectors.owned_clients(owner)
-        self.fields["clients"].required = False
         for name in ("start_at", "end_at"):
             self.fields[name].input_formats = [DATETIME_LOCAL_FORMAT, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
         if self.instance.pk and not self.is_bound:
