@@ -56,18 +56,28 @@ class DuplicateClientError(ValidationError):
     pass
 
 
+def _duplicate(email):
+    return DuplicateClientError(
+        _("You already have a client with the email %(email)s."), code="duplicate", params={"email": email}
+    )
+
+
 def _check_email_free(*, owner, email, exclude_pk=None):
     if selectors.client_email_taken(owner=owner, email=email, exclude_pk=exclude_pk):
-        raise DuplicateClientError(
-            _("You already have a client with the email %(email)s."), code="duplicate", params={"email": email}
-        )
+        raise _duplicate(email)
 
 
 @transaction.atomic
 def client_create(*, owner, email: str, full_name: str = "", comment: str = "") -> Client:
     email = normalize_email(email)
     _check_email_free(owner=owner, email=email)
-    client = Client.objects.create(owner=owner, email=email, full_name=full_name.strip(), comment=comment.strip())
+    try:
+        with transaction.atomic():
+            client = Client.objects.create(
+                owner=owner, email=email, full_name=full_name.strip(), comment=comment.strip()
+            )
+    except IntegrityError as exc:  # the same email saved at the same moment by another request
+        raise _duplicate(email) from exc
     grant_owner_perms(client, owner)
     return client
 

@@ -415,3 +415,14 @@ def test_demo_data_loads_twice_without_duplicates(db):
     ) == counts
     assert selectors.report_totals(customer)["failed"] == 1
     assert not selectors.owned_clients(UserFactory()).exists()
+
+
+def test_the_client_service_refuses_a_duplicate_even_past_the_form(user):
+    from django.core.exceptions import ValidationError
+
+    from mailings import services
+
+    services.client_create(owner=user, email="ann@example.org")
+    with pytest.raises(ValidationError, match="already have a client"):
+        services.client_create(owner=user, email=" ANN@example.org")
+    assert Client.objects.filter(owner=user).count() == 1
