@@ -1,15 +1,347 @@
+"""The customer screens under /app/: thin views over the selectors and services.
+
+Every object is fetched through `selectors.owned_*`, so another user's object
+answers 404 on GET and POST alike.
+"""
+
+from functools import wraps
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponseNotAllowed, JsonResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
 
-from mailings import selectors
+from mailings import selectors, services
+from mailings.forms import AttemptFilterForm, ClientForm, ClientImportForm, MailingForm, MessageForm
+from mailings.imports import csv_lines
+
+PER_PAGE = 25
+LATEST_ATTEMPTS = 10
+IMPORT_ERRORS_SHOWN = 100
+CLIENT_SEARCH_RESULTS = 50
 
 
-@login_required
+def customer_required(view):
+    """Logged in (blocked users are logged out by middleware) and with a verified email."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_verified:
+            return render(request, "mailings/unverified.html", status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _page(request, queryset, param="page"):
+    return Paginator(queryset, PER_PAGE).get_page(request.GET.get(param))
+
+
+def _csv_response(filename, header, rows):
+    response = StreamingHttpResponse(csv_lines(header, rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _read_only(request):
+    """Read-only object pages check the method after the lookup, so a stranger gets 404 whatever the method."""
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD"])
+    return None
+
+
+def _confirm_delete(request, obj, *, cancel_url, title):
+    return render(request, "mailings/confirm_delete.html", {"object": obj, "cancel_url": cancel_url, "title": title})
+
+
+# --- Dashboard --------------------------------------------------------------------
+
+
+@customer_required
+@require_GET
 def dashboard(request):
+    return render(request, "mailings/dashboard.html", selectors.dashboard_stats(request.user))
+
+
+# --- Clients ----------------------------------------------------------------------
+
+
+@customer_required
+@require_GET
+def client_list(request):
+    query = request.GET.get("q", "").strip()
+    clients = selectors.client_search(selectors.owned_clients(request.user), query).order_by("email", "pk")
+    return render(request, "mailings/client_list.html", {"page_obj": _page(request, clients), "q": query})
+
+
+@customer_required
+@require_http_methods(["GET", "POST"])
+def client_create(request):
+    form = ClientForm(request.POST or None, owner=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            client = services.client_create(owner=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error("email", exc)
+        else:
+            messages.success(request, _("Client %(client)s added.") % {"client": client})
+            return redirect("mailings:client_list")
+    return render(request, "mailings/client_form.html", {"form": form})
+
+
+@customer_required
+@require_http_methods(["GET", "POST"])
+def client_update(request, pk):
+    client = get_object_or_404(selectors.owned_clients(request.user, perm="change"), pk=pk)
+    form = ClientForm(request.POST or None, instance=client, owner=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.client_update(client=client, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error("email", exc)
+        else:
+            messages.success(request, _("Client %(client)s saved.") % {"client": client})
+            return redirect("mailings:client_list")
+    return render(request, "mailings/client_form.html", {"form": form, "client": client})
+
+
+@customer_required
+@require_http_methods(["GET", "POST"])
+def client_delete(request, pk):
+    client = get_object_or_404(selectors.owned_clients(request.user, perm="delete"), pk=pk)
+    if request.method == "POST":
+        services.client_delete(client=client)
+        messages.success(request, _("Client %(client)s deleted.") % {"client": client})
+        return redirect("mailings:client_list")
+    return _confirm_delete(request, client, cancel_url="mailings:client_list", title=_("Delete client"))
+
+
+@customer_required
+@require_http_methods(["GET", "POST"])
+def client_import(request):
+    form = ClientImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        report = services.clients_import(
+            owner=request.user, file=form.cleaned_data["file"].file, on_existing=form.cleaned_data["on_existing"]
+        )
+        if report.fatal:
+            messages.error(request, _("Nothing was imported: %(reason)s") % {"reason": report.fatal})
+        else:
+            messages.success(
+                request,
+                _("Import finished: %(created)s added, %(updated)s updated, %(skipped)s skipped, %(bad)s bad rows.")
+                % {
+                    "created": report.created,
+                    "updated": report.updated,
+                    "skipped": report.skipped,
+                    "bad": report.error_count,
+                },
+            )
+        # The report is the answer to this upload: shown at once, not stored.
+        context = {
+            "form": ClientImportForm(),
+            "report": report,
+            "errors_shown": report.errors[:IMPORT_ERRORS_SHOWN],
+            "errors_hidden": report.error_count - min(len(report.errors), IMPORT_ERRORS_SHOWN),
+        }
+        return render(request, "mailings/client_import.html", context, status=200 if report.ok else 400)
+    return render(request, "mailings/client_import.html", {"form": form})
+
+
+@customer_required
+@require_GET
+def client_search(request):
+    """Clients matching ?q= as JSON, for the mailing form's client picker."""
+    query = request.GET.get("q", "").strip()
+    if len(query) < 2:
+        return JsonResponse({"results": []})
+    clients = selectors.client_search(selectors.owned_clients(request.user), query).order_by("email", "pk")
+    results = [
+        {"id": pk, "email": email, "full_name": full_name}
+        for pk, email, full_name in clients.values_list("pk", "email", "full_name")[:CLIENT_SEARCH_RESULTS]
+    ]
+    return JsonResponse({"results": results})
+
+
+@customer_required
+@require_GET
+def client_export(request):
+    rows = selectors.clients_export_rows(selectors.owned_clients(request.user))
+    filename = f"clients-{timezone.localdate():%Y-%m-%d}.csv"
+    return _csv_response(filename, ["email", "full_name", "comment"], rows)
+
+
+# --- Messages ---------------------------------------------------------------------
+
+
+@customer_required
+@require_GET
+def message_list(request):
+    return render(
+        request, "mailings/message_list.html", {"page_obj": _page(request, selectors.owned_messages(request.user))}
+    )
+
+
+@customer_required
+@require_http_methods(["GET", "POST"])
+def message_create(request):
+    form = MessageForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        message = services.message_create(owner=request.user, **form.cleaned_data)
+        messages.success(request, _("Message “%(subject)s” saved.") % {"subject": message.subject})
+        return redirect("mailings:message_preview", pk=message.pk)
+    return render(request, "mailings/message_form.html", {"form": form})
+
+
+@customer_required
+def message_preview(request, pk):
+    message = get_object_or_404(selectors.owned_messages(request.user), pk=pk)
+    if not_allowed := _read_only(request):
+        return not_allowed
+    return render(request, "mailings/message_preview.html", {"message": message})
+
+
+@customer_required
+@require_http_methods(["GET", "POST"])
+def message_update(request, pk):
+    message = get_object_or_404(selectors.owned_messages(request.user, perm="change"), pk=pk)
+    form = MessageForm(request.POST or None, instance=message)
+    if request.method == "POST" and form.is_valid():
+        services.message_update(message=message, **form.cleaned_data)
+        messages.success(request, _("Message “%(subject)s” saved.") % {"subject": message.subject})
+        return redirect("mailings:message_preview", pk=message.pk)
+    return render(request, "mailings/message_form.html", {"form": form, "message": message})
+
+
+@customer_required
+@require_http_methods(["GET", "POST"])
+def message_delete(request, pk):
+    message = get_object_or_404(selectors.owned_messages(request.user, perm="delete"), pk=pk)
+    if request.method == "POST":
+        try:
+            services.message_delete(message=message)
+        except services.MessageInUseError as exc:
+            messages.error(request, exc.messages[0])
+            return redirect("mailings:message_preview", pk=message.pk)
+        messages.success(request, _("Message “%(subject)s” deleted.") % {"subject": message.subject})
+        return redirect("mailings:message_list")
+    return _confirm_delete(request, message, cancel_url="mailings:message_list", title=_("Delete message"))
+
+
+# --- Mailings ---------------------------------------------------------------------
+
+
+@customer_required
+@require_GET
+def mailing_list(request):
+    mailings = selectors.owned_mailings_with_stats(request.user)
+    return render(request, "mailings/mailing_list.html", {"page_obj": _page(request, mailings)})
+
+
+@customer_required
+@require_http_methods(["GET", "POST"])
+def mailing_create(request):
+    form = MailingForm(request.POST or None, owner=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            mailing = services.mailing_create(owner=request.user, **form.service_kwargs())
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Mailing %(mailing)s created.") % {"mailing": mailing})
+            return redirect("mailings:mailing_detail", pk=mailing.pk)
+    return render(request, "mailings/mailing_form.html", {"form": form})
+
+
+@customer_required
+@require_http_methods(["GET", "POST"])
+def mailing_update(request, pk):
+    mailing = get_object_or_404(selectors.owned_mailings(request.user, perm="change"), pk=pk)
+    form = MailingForm(request.POST or None, instance=mailing, owner=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.mailing_update(mailing=mailing, **form.service_kwargs())
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Mailing %(mailing)s saved.") % {"mailing": mailing})
+            return redirect("mailings:mailing_detail", pk=mailing.pk)
+    return render(request, "mailings/mailing_form.html", {"form": form, "mailing": mailing})
+
+
+@customer_required
+@require_http_methods(["GET", "POST"])
+def mailing_delete(request, pk):
+    mailing = get_object_or_404(selectors.owned_mailings(request.user, perm="delete"), pk=pk)
+    if request.method == "POST":
+        label = str(mailing)
+        services.mailing_delete(mailing=mailing)
+        messages.success(request, _("Mailing %(mailing)s deleted.") % {"mailing": label})
+        return redirect("mailings:mailing_list")
+    return _confirm_delete(request, mailing, cancel_url="mailings:mailing_list", title=_("Delete mailing"))
+
+
+@customer_required
+def mailing_detail(request, pk):
     user = request.user
+    mailing = get_object_or_404(selectors.owned_mailings(user).select_related("disabled_by"), pk=pk)
+    if not_allowed := _read_only(request):
+        return not_allowed
+    runs_page = _page(request, selectors.mailing_runs(user, mailing), param="runs_page")
     context = {
-        "clients_count": selectors.clients_for_user(user).count(),
-        "messages_count": selectors.messages_for_user(user).count(),
-        "mailings_count": selectors.mailings_for_user(user).count(),
+        "mailing": mailing,
+        "recipients_count": mailing.clients.count(),
+        "runs_page": runs_page,
+        "latest_run": selectors.mailing_runs(user, mailing).first(),
+        "totals": selectors.mailing_totals(user, mailing),
+        "latest_attempts": selectors.mailing_attempts(user, mailing)[:LATEST_ATTEMPTS],
     }
-    return render(request, "mailings/dashboard.html", context)
+    return render(request, "mailings/mailing_detail.html", context)
+
+
+@customer_required
+def mailing_attempts(request, pk):
+    mailing = get_object_or_404(selectors.owned_mailings(request.user), pk=pk)
+    if not_allowed := _read_only(request):
+        return not_allowed
+    form = AttemptFilterForm(request.GET or None)
+    status = form.cleaned_data["status"] if form.is_valid() else ""
+    attempts = selectors.mailing_attempts(request.user, mailing, status=status)
+    context = {"mailing": mailing, "form": form, "status": status, "page_obj": _page(request, attempts)}
+    return render(request, "mailings/mailing_attempts.html", context)
+
+
+@customer_required
+def mailing_attempts_export(request, pk):
+    mailing = get_object_or_404(selectors.owned_mailings(request.user), pk=pk)
+    if not_allowed := _read_only(request):
+        return not_allowed
+    form = AttemptFilterForm(request.GET or None)
+    status = form.cleaned_data["status"] if form.is_valid() else ""
+    rows = (
+        (timezone.localtime(at).isoformat(timespec="seconds"), *rest)
+        for at, *rest in selectors.attempts_export_rows(
+            selectors.mailing_attempts(request.user, mailing, status=status)
+        )
+    )
+    header = ["time", "email", "status", "temporary", "smtp_code", "server_reply", "run"]
+    return _csv_response(f"mailing-{mailing.pk}-attempts{'-' + status if status else ''}.csv", header, rows)
+
+
+# --- Reports ----------------------------------------------------------------------
+
+
+@customer_required
+@require_GET
+def reports(request):
+    context = {
+        "page_obj": _page(request, selectors.owned_mailings_with_stats(request.user)),
+        "totals": selectors.report_totals(request.user),
+    }
+    return render(request, "mailings/reports.html", context)

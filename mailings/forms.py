@@ -1,0 +1,151 @@
+"""Forms of the customer screens. They validate; the services write.
+
+Every choice a form offers (messages, clients) comes from the owner's
+selectors, so a form neither shows nor accepts someone else's objects.
+"""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from mailings import selectors
+from mailings.imports import OnExisting
+from mailings.models import AttemptStatus, Client, Mailing, Message, normalize_email
+
+DATETIME_LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
+# The mailing form lists this many clients as checkboxes; beyond it the search
+# box asks the server (a page with 100,000 checkboxes is 40 MB of HTML).
+CLIENT_PICKER_LIMIT = 500
+IMPORT_MAX_BYTES = 50 * 1024 * 1024
+
+
+class ClientForm(forms.ModelForm):
+    class Meta:
+        model = Client
+        fields = ["email", "full_name", "comment"]
+        widgets = {"comment": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, owner, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.owner = owner
+
+    def clean_email(self):
+        email = normalize_email(self.cleaned_data["email"])
+        if selectors.client_email_taken(owner=self.owner, email=email, exclude_pk=self.instance.pk):
+            raise ValidationError(_("You already have a client with this email."), code="duplicate")
+        return email
+
+
+class ClientImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("CSV file"),
+        help_text=_(
+            "A header row naming the columns email, full name and comment; UTF-8 (with or without BOM); "
+            "comma or semicolon separated."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )
+    on_existing = forms.ChoiceField(
+        label=_("Clients you already have"),
+        choices=OnExisting.choices,
+        initial=OnExisting.SKIP,
+        widget=forms.RadioSelect,
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > IMPORT_MAX_BYTES:
+            raise ValidationError(
+                _("The file is larger than %(mb)s MB."), code="too_big", params={"mb": IMPORT_MAX_BYTES // 2**20}
+            )
+        return upload
+
+
+class MessageForm(forms.ModelForm):
+    class Meta:
+        model = Message
+        fields = ["subject", "body"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 12})}
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format=DATETIME_LOCAL_FORMAT, **kwargs)
+
+
+class MailingForm(forms.ModelForm):
+    # Not a model field of the form: ModelForm would load every recipient as its initial value.
+    clients = forms.ModelMultipleChoiceField(
+        label=_("Clients"), queryset=Client.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    all_clients = forms.BooleanField(
+        label=_("All my clients"),
+        required=False,
+        help_text=_("Send to every client you have now, however many; the list below is then ignored."),
+    )
+
+    class Meta:
+        model = Mailing
+        fields = ["message", "start_at", "end_at", "periodicity"]
+        widgets = {"start_at": DateTimeLocalInput(), "end_at": DateTimeLocalInput()}
+        help_texts = {
+            "start_at": _("In your site's time zone."),
+            "end_at": _("No run starts after this time."),
+        }
+
+    def __init__(self, *args, owner, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.owner = owner
+        self.fields["message"].queryset = selectors.owned_messages(owner)
+        self.fields["clients"].queryset = selectors.owned_clients(owner)
+        for name in ("start_at", "end_at"):
+            self.fields[name].input_formats = [DATETIME_LOCAL_FORMAT, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
+        if self.instance.pk and not self.is_bound:
+            recipients = self.instance.clients.count()
+            # A mailing to every client is shown as "All my clients", not as thousands of ticks.
+            self.initial["all_clients"] = recipients > 0 and recipients == selectors.owned_clients(owner).count()
+
+    def clean(self):
+        cleaned = super().clean()
+        start_at, end_at = cleaned.get("start_at"), cleaned.get("end_at")
+        if start_at and end_at and end_at <= start_at:
+            self.add_error("end_at", _("The end time must be after the start time."))
+        if not cleaned.get("all_clients") and not cleaned.get("clients") and "clients" not in self.errors:
+            self.add_error("clients", _("Choose at least one client, or “All my clients”."))
+        return cleaned
+
+    def client_picker(self) -> dict:
+        """The checkbox list: the first clients by email plus every ticked one, and the total."""
+        queryset = self.fields["clients"].queryset.order_by("email", "pk")
+        fields = ("pk", "email", "full_name")
+        selected = self.selected_client_ids()
+        choices = list(queryset.values_list(*fields)[:CLIENT_PICKER_LIMIT])
+        missing = selected - {pk for pk, _email, _name in choices}
+        if missing:
+            choices = sorted([*choices, *queryset.filter(pk__in=missing).values_list(*fields)], key=lambda c: c[1])
+        total = queryset.count() if len(choices) >= CLIENT_PICKER_LIMIT else len(choices)
+        return {"choices": choices, "selected": selected, "total": total, "truncated": total > len(choices)}
+
+    def selected_client_ids(self) -> set[int]:
+        if self.is_bound:
+            return {int(v) for v in self.data.getlist(self.add_prefix("clients")) if str(v).isdigit()}
+        if self.instance.pk and not self.initial.get("all_clients"):
+            return selectors.mailing_recipient_ids(self.instance)
+        return set()
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "message": data["message"],
+            "start_at": data["start_at"],
+            "end_at": data["end_at"],
+            "periodicity": data["periodicity"],
+            "clients": list(data["clients"]) if not data["all_clients"] else [],
+            "all_clients": data["all_clients"],
+        }
+
+
+class AttemptFilterForm(forms.Form):
+    status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", _("All")), *AttemptStatus.choices])

@@ -1,0 +1,209 @@
+"""Reading and writing clients as CSV.
+
+The import reads the upload as a stream (one line at a time through
+`io.TextIOWrapper`), so a file of any size never sits in memory whole; rows are
+validated one by one and handed to `services.clients_import` in batches.
+"""
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import models
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from mailings.models import normalize_email
+
+# The import keeps this many row errors to show; the total is always counted.
+MAX_ERRORS_KEPT = 1000
+EMAIL_MAX_LENGTH = 254
+FULL_NAME_MAX_LENGTH = 255
+
+# Header cell (lower-cased, "_" and "-" read as spaces) -> column.
+HEADER_ALIASES = {
+    "email": "email",
+    "e mail": "email",
+    "email address": "email",
+    "full name": "full_name",
+    "fullname": "full_name",
+    "name": "full_name",
+    "comment": "comment",
+    "comments": "comment",
+}
+COLUMNS = ("email", "full_name", "comment")
+COLUMN_LABELS = {
+    "email": gettext_lazy("email"),
+    "full_name": gettext_lazy("full name"),
+    "comment": gettext_lazy("comment"),
+}
+
+
+class OnExisting(models.TextChoices):
+    SKIP = "skip", gettext_lazy("Skip clients I already have")
+    UPDATE = "update", gettext_lazy("Update their name and comment from the file")
+
+
+class ImportFailedError(Exception):
+    """The file cannot be read at all: nothing is imported."""
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    reason: str
+    value: str = ""
+
+
+@dataclass(frozen=True)
+class ClientRow:
+    line: int
+    email: str
+    full_name: str
+    comment: str
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    skipped: int = 0
+    error_count: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    columns: list[str] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+    fatal: str = ""
+
+    def add_error(self, line: int, reason: str, value: str = "") -> None:
+        self.error_count += 1
+        if len(self.errors) < MAX_ERRORS_KEPT:
+            self.errors.append(RowError(line, reason, value[:200]))
+
+    @property
+    def imported(self) -> int:
+        return self.created + self.updated
+
+    @property
+    def ok(self) -> bool:
+        return not self.fatal
+
+
+def _header_key(cell: str) -> str:
+    return " ".join(cell.strip().lower().replace("_", " ").replace("-", " ").split())
+
+
+def _delimiter(header_line: str) -> str:
+    """Comma or semicolon, whichever the header row uses more."""
+    return ";" if header_line.count(";") > header_line.count(",") else ","
+
+
+def _parse_header(header_line: str, delimiter: str, report: ImportReport) -> tuple[dict[str, int], int]:
+    cells = next(csv.reader([header_line], delimiter=delimiter), [])
+    positions: dict[str, int] = {}
+    for index, cell in enumerate(cells):
+        column = HEADER_ALIASES.get(_header_key(cell))
+        if column and column not in positions:
+            positions[column] = index
+        elif cell.strip():
+            report.ignored_columns.append(cell.strip())
+    if "email" not in positions:
+        raise ImportFailedError(
+            _("The first row must be a header row with an “email” column (and optionally “full name” and “comment”).")
+        )
+    report.columns = [c for c in COLUMNS if c in positions]
+    return positions, len(cells)
+
+
+def read_clients_csv(binary_file, report: ImportReport) -> Iterator[ClientRow]:
+    """Yield the good rows of a clients CSV; bad rows go to `report`.
+
+    Raises ImportFailedError for a file that cannot be read (wrong encoding, no
+    header); the caller's transaction then rolls back whatever was written.
+    """
+    text = io.TextIOWrapper(binary_file, encoding="utf-8-sig", newline="")
+    line = 1
+    try:
+        header_line = text.readline()
+        if not header_line.strip():
+            raise ImportFailedError(_("The file is empty."))
+        delimiter = _delimiter(header_line)
+        positions, width = _parse_header(header_line, delimiter, report)
+        seen: dict[str, int] = {}
+        reader = csv.reader(text, delimiter=delimiter)
+        consumed = 0
+        for row in reader:
+            line = 1 + consumed + 1  # where this record starts (it may span lines)
+            consumed = reader.line_num
+            if not any(cell.strip() for cell in row):
+                continue
+            result = _validate(row, line, positions, width, seen)
+            if isinstance(result, RowError):
+                report.add_error(result.line, result.reason, result.value)
+            else:
+                seen[result.email] = line
+                yield result
+    except UnicodeDecodeError as exc:
+        raise ImportFailedError(
+            _("The file is not UTF-8 text (near line %(line)s). Save it as “CSV UTF-8” and upload it again.")
+            % {"line": line}
+        ) from exc
+    except csv.Error as exc:
+        raise ImportFailedError(
+            _("The file is not a readable CSV file (line %(line)s): %(error)s") % {"line": line, "error": exc}
+        ) from exc
+    finally:
+        # The upload belongs to the request: leave it open for Django to close.
+        text.detach()
+
+
+def _validate(row: list[str], line: int, positions: dict[str, int], width: int, seen: dict[str, int]):
+    missing = [str(COLUMN_LABELS[c]) for c, i in positions.items() if i >= len(row)]
+    if missing:
+        return RowError(line, _("missing column: %(columns)s") % {"columns": ", ".join(missing)}, ";".join(row))
+    if len(row) > width:
+        return RowError(
+            line,
+            _("%(found)s fields but the header has %(width)s; quote values that contain the separator")
+            % {"found": len(row), "width": width},
+            ";".join(row),
+        )
+    email = normalize_email(row[positions["email"]])
+    full_name = row[positions["full_name"]].strip() if "full_name" in positions else ""
+    comment = row[positions["comment"]].strip() if "comment" in positions else ""
+    if not email:
+        return RowError(line, _("the email is empty"))
+    if not _valid_email(email):
+        return RowError(line, _("not a valid email address"), email)
+    if len(full_name) > FULL_NAME_MAX_LENGTH:
+        return RowError(line, _("the full name is longer than %(n)s characters") % {"n": FULL_NAME_MAX_LENGTH}, email)
+    if email in seen:
+        return RowError(line, _("duplicate of line %(line)s in this file") % {"line": seen[email]}, email)
+    return ClientRow(line, email, full_name, comment)
+
+
+def _valid_email(email: str) -> bool:
+    if len(email) > EMAIL_MAX_LENGTH:
+        return False
+    try:
+        validate_email(email)
+    except ValidationError:
+        return False
+    return True
+
+
+class _Echo:
+    """csv.writer writes to this and gets the line back, for StreamingHttpResponse."""
+
+    def write(self, value):
+        return value
+
+
+def csv_lines(header: Iterable[str], rows: Iterable[Iterable]) -> Iterator[str]:
+    """CSV text line by line: a UTF-8 BOM first, so spreadsheets read the accents right."""
+    writer = csv.writer(_Echo())
+    yield "\ufeff" + writer.writerow(header)
+    for row in rows:
+        yield writer.writerow(row)

@@ -1,0 +1,441 @@
+"""What a customer does on the screens: clients, messages, mailings, the detail page, reports."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.tests.factories import UserFactory
+from mailings import scheduling, selectors
+from mailings.models import (
+    Attempt,
+    AttemptStatus,
+    Client,
+    Mailing,
+    MailingStatus,
+    Message,
+    Periodicity,
+    Run,
+    RunStatus,
+)
+from mailings.services import mailing_disable
+from mailings.tests.factories import ClientFactory, MailingFactory, MessageFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def scheduled(monkeypatch):
+    """Records the scheduler calls the services promise (the engine fills mailing_changed in)."""
+    calls = []
+    monkeypatch.setattr(scheduling, "mailing_changed", lambda mailing: calls.append(mailing.pk))
+    return calls
+
+
+def local(dt):
+    return timezone.localtime(dt).strftime("%Y-%m-%dT%H:%M")
+
+
+def mailing_data(message, clients=(), *, start=None, hours=24, **extra):
+    start = start or timezone.now() + timedelta(days=1)
+    return {
+        "message": message.pk,
+        "clients": [c.pk for c in clients],
+        "start_at": local(start),
+        "end_at": local(start + timedelta(hours=hours)),
+        "periodicity": "daily",
+        **extra,
+    }
+
+
+def messages_of(response):
+    return [str(m) for m in response.context["messages"]] if response.context else []
+
+
+# --- Clients ----------------------------------------------------------------------
+
+
+def test_create_a_client(user_client, user):
+    response = user_client.post(
+        reverse("mailings:client_create"),
+        {"email": "  Ann@Example.ORG ", "full_name": "Ann", "comment": ""},
+        follow=True,
+    )
+    assert response.redirect_chain[-1][0] == reverse("mailings:client_list")
+    client = Client.objects.get(owner=user)
+    assert client.email == "ann@example.org"
+    assert user.has_perm("mailings.view_client", client)
+    assert user.has_perm("mailings.change_client", client)
+    assert user.has_perm("mailings.delete_client", client)
+    assert any("added" in m for m in messages_of(response))
+    assert b"ann@example.org" in response.content
+
+
+def test_a_duplicate_email_is_a_form_error(user_client, user):
+    ClientFactory(owner=user, email="ann@example.org")
+    response = user_client.post(reverse("mailings:client_create"), {"email": "ANN@example.org"})
+    assert response.status_code == 200
+    assert "email" in response.context["form"].errors
+    assert Client.objects.filter(owner=user).count() == 1
+
+
+def test_edit_a_client_and_keep_emails_unique(user_client, user):
+    ann = ClientFactory(owner=user, email="ann@example.org")
+    ClientFactory(owner=user, email="bob@example.org")
+    url = reverse("mailings:client_update", args=[ann.pk])
+
+    response = user_client.post(url, {"email": "Bob@example.org", "full_name": "x"})
+    assert "email" in response.context["form"].errors
+
+    response = user_client.post(url, {"email": "ann@example.org", "full_name": "Ann Smith", "comment": "vip"})
+    assert response.status_code == 302
+    ann.refresh_from_db()
+    assert (ann.full_name, ann.comment) == ("Ann Smith", "vip")
+
+
+def test_delete_a_client_removes_it_from_mailings(user_client, user):
+    ann = ClientFactory(owner=user)
+    mailing = MailingFactory(owner=user, clients=[ann])
+    assert user_client.get(reverse("mailings:client_delete", args=[ann.pk])).status_code == 200
+    response = user_client.post(reverse("mailings:client_delete", args=[ann.pk]))
+    assert response.status_code == 302
+    assert not Client.objects.filter(pk=ann.pk).exists()
+    assert mailing.clients.count() == 0
+
+
+def test_client_list_searches_and_paginates(user_client, user):
+    for i in range(30):
+        ClientFactory(owner=user, email=f"c{i:02d}@example.org", full_name=f"Person {i}")
+    ClientFactory(owner=user, email="zed@example.org", full_name="Zed Findme")
+    response = user_client.get(reverse("mailings:client_list"))
+    assert len(response.context["page_obj"]) == 25
+    assert response.context["page_obj"].paginator.num_pages == 2
+    response = user_client.get(reverse("mailings:client_list"), {"q": "findme"})
+    assert [c.email for c in response.context["page_obj"]] == ["zed@example.org"]
+    response = user_client.get(reverse("mailings:client_list"), {"page": 2})
+    assert len(response.context["page_obj"]) == 6
+
+
+# --- Messages ---------------------------------------------------------------------
+
+
+def test_write_preview_edit_and_delete_a_message(user_client, user):
+    response = user_client.post(
+        reverse("mailings:message_create"), {"subject": "Hello <b>", "body": "Line one\nLine <two>"}
+    )
+    message = Message.objects.get(owner=user)
+    assert response["Location"] == reverse("mailings:message_preview", args=[message.pk])
+    assert user.has_perm("mailings.change_message", message)
+
+    preview = user_client.get(response["Location"]).content.decode()
+    assert "Hello &lt;b&gt;" in preview
+    assert "Line &lt;two&gt;" in preview
+
+    user_client.post(reverse("mailings:message_update", args=[message.pk]), {"subject": "Hi", "body": "New"})
+    message.refresh_from_db()
+    assert (message.subject, message.body) == ("Hi", "New")
+
+    user_client.post(reverse("mailings:message_delete", args=[message.pk]))
+    assert not Message.objects.filter(pk=message.pk).exists()
+
+
+def test_a_message_in_use_is_not_deleted(user_client, user):
+    mailing = MailingFactory(owner=user)
+    response = user_client.post(reverse("mailings:message_delete", args=[mailing.message_id]), follow=True)
+    assert Message.objects.filter(pk=mailing.message_id).exists()
+    assert any("used by 1 mailing" in m for m in messages_of(response))
+
+
+def test_message_form_requires_subject_and_body(user_client):
+    response = user_client.post(reverse("mailings:message_create"), {"subject": "", "body": ""})
+    assert set(response.context["form"].errors) == {"subject", "body"}
+
+
+# --- Mailings ---------------------------------------------------------------------
+
+
+def test_create_a_mailing(user_client, user, scheduled, django_capture_on_commit_callbacks):
+    clients = ClientFactory.create_batch(3, owner=user)
+    message = MessageFactory(owner=user)
+    form_page = user_client.get(reverse("mailings:mailing_create")).content.decode()
+    assert 'type="datetime-local"' in form_page
+    assert 'id="client-filter"' in form_page
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = user_client.post(reverse("mailings:mailing_create"), mailing_data(message, clients[:2]))
+
+    mailing = Mailing.objects.get(owner=user)
+    assert response["Location"] == reverse("mailings:mailing_detail", args=[mailing.pk])
+    assert set(mailing.clients.all()) == set(clients[:2])
+    assert mailing.periodicity == Periodicity.DAILY
+    assert mailing.status == MailingStatus.CREATED
+    assert user.has_perm("mailings.change_mailing", mailing)
+    assert user.has_perm("mailings.delete_mailing", mailing)
+    assert scheduled == [mailing.pk]
+
+
+def test_datetime_local_values_are_read_in_the_site_time_zone(user_client, user, settings):
+    message = MessageFactory(owner=user)
+    client = ClientFactory(owner=user)
+    data = {**mailing_data(message, [client]), "start_at": "2031-07-01T09:30", "end_at": "2031-07-02T09:30"}
+    user_client.post(reverse("mailings:mailing_create"), data)
+    mailing = Mailing.objects.get(owner=user)
+    assert timezone.localtime(mailing.start_at).strftime("%Y-%m-%d %H:%M") == "2031-07-01 09:30"
+    assert settings.TIME_ZONE == "Europe/London"
+    assert mailing.start_at.utcoffset().total_seconds() == 0  # stored in UTC: 08:30
+    assert mailing.start_at.hour == 8
+
+
+def test_mailing_form_validation(user_client, user):
+    message = MessageFactory(owner=user)
+    client = ClientFactory(owner=user)
+    response = user_client.post(reverse("mailings:mailing_create"), mailing_data(message, [client], hours=-1))
+    assert "end_at" in response.context["form"].errors
+    response = user_client.post(reverse("mailings:mailing_create"), mailing_data(message, []))
+    assert "clients" in response.context["form"].errors
+    response = user_client.post(reverse("mailings:mailing_create"), {"periodicity": "yearly"})
+    assert {"message", "start_at", "end_at", "periodicity"} <= set(response.context["form"].errors)
+    assert not Mailing.objects.exists()
+
+
+def test_all_my_clients(user_client, user):
+    clients = ClientFactory.create_batch(4, owner=user)
+    message = MessageFactory(owner=user)
+    user_client.post(reverse("mailings:mailing_create"), mailing_data(message, clients[:1], all_clients="on"))
+    assert set(Mailing.objects.get(owner=user).clients.all()) == set(clients)
+
+
+def test_the_client_picker_lists_a_limited_number_and_searches_the_server(user_client, user, monkeypatch):
+    from mailings import forms
+
+    monkeypatch.setattr(forms, "CLIENT_PICKER_LIMIT", 5)
+    clients = [ClientFactory(owner=user, email=f"c{i:02d}@example.org") for i in range(8)]
+    mailing = MailingFactory(owner=user, clients=[clients[7]])
+    response = user_client.get(reverse("mailings:mailing_update", args=[mailing.pk]))
+    picker = response.context["form"].client_picker()
+    content = response.content.decode()
+    # The first five by email, plus the ticked one from further down.
+    assert [email for _pk, email, _name in picker["choices"]] == [c.email for c in clients[:5]] + ["c07@example.org"]
+    assert (picker["total"], picker["truncated"]) == (8, True)
+    assert f'data-search-url="{reverse("mailings:client_search")}"' in content
+    assert "Showing 6 of your 8 clients" in content
+    found = user_client.get(reverse("mailings:client_search"), {"q": "c06"}).json()["results"]
+    assert [c["email"] for c in found] == ["c06@example.org"]
+
+
+def test_a_mailing_to_every_client_is_edited_as_all_my_clients(user_client, user):
+    clients = ClientFactory.create_batch(3, owner=user)
+    mailing = MailingFactory(owner=user, clients=clients)
+    form = user_client.get(reverse("mailings:mailing_update", args=[mailing.pk])).context["form"]
+    assert form["all_clients"].value() is True
+    ClientFactory(owner=user)
+    form = user_client.get(reverse("mailings:mailing_update", args=[mailing.pk])).context["form"]
+    assert form["all_clients"].value() is False
+    assert form.client_picker()["selected"] == {c.pk for c in clients}
+
+
+def test_edit_a_mailing_reschedules_it(user_client, user, scheduled, django_capture_on_commit_callbacks):
+    a, b = ClientFactory.create_batch(2, owner=user)
+    mailing = MailingFactory(owner=user, clients=[a], status=MailingStatus.COMPLETED)
+    new_message = MessageFactory(owner=user)
+    page = user_client.get(reverse("mailings:mailing_update", args=[mailing.pk])).content.decode()
+    assert f'value="{a.pk}" id="client-{a.pk}" checked' in page
+    assert "has completed" in page
+
+    start = timezone.now() + timedelta(days=3)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = user_client.post(
+            reverse("mailings:mailing_update", args=[mailing.pk]), mailing_data(new_message, [b], start=start)
+        )
+    assert response.status_code == 302
+    mailing.refresh_from_db()
+    assert list(mailing.clients.all()) == [b]
+    assert mailing.message == new_message
+    assert local(mailing.start_at) == local(start)
+    assert scheduled == [mailing.pk]
+
+
+def test_delete_a_mailing(user_client, user):
+    mailing = MailingFactory(owner=user)
+    Run.objects.create(mailing=mailing, scheduled_for=mailing.start_at)
+    response = user_client.post(reverse("mailings:mailing_delete", args=[mailing.pk]))
+    assert response.status_code == 302
+    assert not Mailing.objects.filter(pk=mailing.pk).exists()
+    assert not Run.objects.exists()
+
+
+def test_mailing_list_shows_status_next_run_and_success_rate(user_client, user):
+    mailing = MailingFactory(owner=user, status=MailingStatus.RUNNING)
+    mailing.next_run_at = timezone.now() + timedelta(hours=5)
+    mailing.save()
+    Run.objects.create(mailing=mailing, scheduled_for=mailing.start_at, sent_count=3, failed_count=1)
+    MailingFactory(owner=user)
+    response = user_client.get(reverse("mailings:mailing_list"))
+    rows = {m.pk: m for m in response.context["page_obj"]}
+    assert rows[mailing.pk].success_rate == 75.0
+    content = response.content.decode()
+    assert "75.0" in content
+    assert "Running" in content
+    assert "—" in content  # the mailing that never ran
+
+
+# --- The detail page and the attempt log --------------------------------------------
+
+
+@pytest.fixture
+def history(user):
+    client = ClientFactory(owner=user, email="ann@example.org")
+    mailing = MailingFactory(owner=user, clients=[client], periodicity=Periodicity.DAILY)
+    now = timezone.now()
+    old = Run.objects.create(
+        mailing=mailing,
+        scheduled_for=now - timedelta(days=1),
+        started_at=now - timedelta(days=1),
+        finished_at=now - timedelta(days=1),
+        status=RunStatus.FINISHED,
+        recipients_count=4,
+        sent_count=3,
+        failed_count=1,
+    )
+    new = Run.objects.create(
+        mailing=mailing, scheduled_for=now, started_at=now, status=RunStatus.DEFERRED, recipients_count=4, sent_count=1
+    )
+    Attempt.objects.create(
+        mailing=mailing, run=old, client=client, email=client.email, status=AttemptStatus.SUCCESS,
+        smtp_code=250, server_reply="2.0.0 Ok: queued as 12345",
+    )  # fmt: skip
+    Attempt.objects.create(
+        mailing=mailing, run=old, client=None, email="gone@example.org", status=AttemptStatus.FAILED,
+        smtp_code=550, server_reply="5.1.1 <gone@example.org>: Recipient address rejected",
+    )  # fmt: skip
+    return mailing, old, new
+
+
+def test_detail_shows_settings_runs_totals_and_replies(user_client, history):
+    mailing, _old, _new = history
+    response = user_client.get(reverse("mailings:mailing_detail", args=[mailing.pk]))
+    assert response.context["totals"] == {"runs": 2, "sent": 4, "failed": 1, "success_rate": 80.0}
+    content = response.content.decode()
+    assert "Daily" in content
+    assert "80.0" in content
+    assert "Recipient address rejected" in content
+    assert "queued as 12345" in content
+    assert len(response.context["runs_page"]) == 2
+    assert reverse("mailings:mailing_attempts", args=[mailing.pk]) in content
+    assert 'data-testid="disabled-notice"' not in content
+    assert 'data-testid="deferred-notice"' not in content
+
+
+def test_detail_tells_when_and_why_a_manager_disabled_it(user_client, history, manager):
+    mailing = history[0]
+    mailing_disable(mailing=mailing, by=manager, reason="Complaints about spam")
+    content = user_client.get(reverse("mailings:mailing_detail", args=[mailing.pk])).content.decode()
+    assert "disabled by a manager" in content
+    assert manager.email in content
+    assert "Complaints about spam" in content
+
+
+def test_detail_tells_when_delivery_is_deferred(user_client, history):
+    mailing, _old, new = history
+    new.deferred_since = timezone.now() - timedelta(minutes=10)
+    new.save()
+    content = user_client.get(reverse("mailings:mailing_detail", args=[mailing.pk])).content.decode()
+    assert "Delivery deferred: mail server unavailable since" in content
+
+
+def test_attempt_log_filters_by_status_and_exports(user_client, history):
+    mailing = history[0]
+    url = reverse("mailings:mailing_attempts", args=[mailing.pk])
+    assert response_emails(user_client.get(url)) == {"ann@example.org", "gone@example.org"}
+    assert response_emails(user_client.get(url, {"status": "failed"})) == {"gone@example.org"}
+    assert response_emails(user_client.get(url, {"status": "bogus"})) == {"ann@example.org", "gone@example.org"}
+
+    export = user_client.get(reverse("mailings:mailing_attempts_export", args=[mailing.pk]), {"status": "success"})
+    assert export.streaming
+    assert f"mailing-{mailing.pk}-attempts-success.csv" in export["Content-Disposition"]
+    lines = b"".join(export.streaming_content).decode("utf-8-sig").splitlines()
+    assert lines[0] == "time,email,status,temporary,smtp_code,server_reply,run"
+    assert len(lines) == 2
+    assert "ann@example.org,success,False,250,2.0.0 Ok: queued as 12345" in lines[1]
+
+
+def response_emails(response):
+    return {a.email for a in response.context["page_obj"]}
+
+
+def test_reports_and_dashboard_count_from_run_counters(user_client, user, history):
+    mailing = history[0]
+    MailingFactory(owner=user, status=MailingStatus.COMPLETED)
+    long_ago = MailingFactory(owner=user)
+    Run.objects.create(
+        mailing=long_ago,
+        scheduled_for=timezone.now() - timedelta(days=60),
+        started_at=timezone.now() - timedelta(days=60),
+        sent_count=100,
+        failed_count=50,
+    )
+    report = user_client.get(reverse("mailings:reports"))
+    rows = {m.pk: m for m in report.context["page_obj"]}
+    row = rows[mailing.pk]
+    assert (row.runs_total, row.attempts_total, row.sent_total, row.failed_total) == (2, 5, 4, 1)
+    assert row.last_run_at is not None
+    assert report.context["totals"]["runs"] == 3
+    assert report.context["totals"]["attempts"] == 155
+
+    dashboard = user_client.get(reverse("mailings:dashboard")).context
+    assert dashboard["mailings_count"] == 3
+    assert dict(dashboard["mailings_by_status"]) == {"Created": 2, "Running": 0, "Completed": 1}
+    # The run of 60 days ago is outside the last 30 days.
+    assert (dashboard["sent_recent"], dashboard["failed_recent"]) == (4, 1)
+
+
+def test_the_navigation_has_the_customer_links(user_client):
+    content = user_client.get(reverse("mailings:dashboard")).content.decode()
+    for name in ("dashboard", "client_list", "message_list", "mailing_list", "reports"):
+        assert f'href="{reverse("mailings:" + name)}"' in content
+
+
+def test_demo_data_loads_twice_without_duplicates(db):
+    call_command("load_demo", stdout=None)
+    customer = User.objects.get(email="customer@mailsite.test")
+    counts = (
+        selectors.owned_clients(customer).count(),
+        selectors.owned_messages(customer).count(),
+        selectors.owned_mailings(customer).count(),
+    )
+    call_command("load_demo", stdout=None)
+    assert counts == (11, 3, 3)
+    assert (
+        selectors.owned_clients(customer).count(),
+        selectors.owned_messages(customer).count(),
+        selectors.owned_mailings(customer).count(),
+    ) == counts
+    assert selectors.report_totals(customer)["failed"] == 1
+    assert not selectors.owned_clients(UserFactory()).exists()
+
+
+def test_the_client_service_refuses_a_duplicate_even_past_the_form(user):
+    from django.core.exceptions import ValidationError
+
+    from mailings import services
+
+    services.client_create(owner=user, email="ann@example.org")
+    with pytest.raises(ValidationError, match="already have a client"):
+        services.client_create(owner=user, email=" ANN@example.org")
+    assert Client.objects.filter(owner=user).count() == 1
+
+
+def test_a_duplicate_that_slips_past_the_check_is_still_a_validation_error(user, monkeypatch):
+    from django.core.exceptions import ValidationError
+
+    from mailings import services
+
+    services.client_create(owner=user, email="ann@example.org")
+    # As if another request saved the same email between the check and the insert.
+    monkeypatch.setattr(selectors, "client_email_taken", lambda **kwargs: False)
+    with pytest.raises(ValidationError, match="already have a client"):
+        services.client_create(owner=user, email="ann@example.org")
+    assert Client.objects.filter(owner=user).count() == 1
