@@ -16,7 +16,9 @@ from guardian.shortcuts import get_objects_for_user
 from mailings.models import Attempt, Client, Mailing, MailingStatus, Message, Run
 
 
-def _visible(user, model, queryset=None, perm="view"):
+def _visible(user, model, queryset=None, perm="view", *, owned_only=False):
+    """Rows of `model` the user holds `perm` on. `owned_only` ignores model-level
+    permissions and superuser status: object permissions alone decide."""
     if user is None or not user.is_authenticated:
         return model.objects.none()
     codename = f"{model._meta.app_label}.{perm}_{model._meta.model_name}"
@@ -24,7 +26,8 @@ def _visible(user, model, queryset=None, perm="view"):
         user,
         codename,
         klass=queryset if queryset is not None else model.objects.all(),
-        accept_global_perms=True,
+        with_superuser=not owned_only,
+        accept_global_perms=not owned_only,
     )
 
 
@@ -56,16 +59,7 @@ def attempts_for_user(user):
 
 
 def _owned(user, model, queryset=None, perm="view"):
-    if user is None or not user.is_authenticated:
-        return model.objects.none()
-    codename = f"{model._meta.app_label}.{perm}_{model._meta.model_name}"
-    return get_objects_for_user(
-        user,
-        codename,
-        klass=queryset if queryset is not None else model.objects.all(),
-        with_superuser=False,
-        accept_global_perms=False,
-    )
+    return _visible(user, model, queryset, perm, owned_only=True)
 
 
 def owned_clients(user, *, perm="view"):

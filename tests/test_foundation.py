@@ -43,14 +43,10 @@ def test_check_deploy_prints_no_warning_in_production_posture(tmp_path):
     assert "System check identified no issues" in result.stdout
 
 
-def test_production_posture_settings(tmp_path):
-    code = (
-        "from django.conf import settings as s;"
-        "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS > 0,"
-        " s.STORAGES['staticfiles']['BACKEND'])"
-    )
-    env = {**os.environ, "DJANGO_DEBUG": "false", "DJANGO_SETTINGS_MODULE": "mailsite.settings"}
-    out = subprocess.run(
+def _settings_printed(code, **env_vars):
+    """Run `code` in a fresh process whose settings are read from `env_vars`; its printed words."""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "mailsite.settings", **env_vars}
+    return subprocess.run(
         [sys.executable, "-c", f"import django; django.setup(); {code}"],
         cwd=BASE_DIR,
         env=env,
@@ -58,6 +54,15 @@ def test_production_posture_settings(tmp_path):
         text=True,
         check=True,
     ).stdout.split()
+
+
+def test_production_posture_settings():
+    code = (
+        "from django.conf import settings as s;"
+        "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS > 0,"
+        " s.STORAGES['staticfiles']['BACKEND'])"
+    )
+    out = _settings_printed(code, DJANGO_DEBUG="false")
     assert out == ["True", "True", "True", "True", "whitenoise.storage.CompressedManifestStaticFilesStorage"]
 
 
@@ -67,15 +72,7 @@ def test_redis_url_switches_cache_and_broker():
         "print(s.CACHES['default']['BACKEND'], s.CACHES['default']['OPTIONS']['IGNORE_EXCEPTIONS'],"
         " s.Q_CLUSTER.get('django_redis'), s.Q_CLUSTER.get('orm'))"
     )
-    env = {**os.environ, "REDIS_URL": "redis://127.0.0.1:6379/9", "DJANGO_SETTINGS_MODULE": "mailsite.settings"}
-    out = subprocess.run(
-        [sys.executable, "-c", f"import django; django.setup(); {code}"],
-        cwd=BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
+    out = _settings_printed(code, REDIS_URL="redis://127.0.0.1:6379/9")
     assert out == ["django_redis.cache.RedisCache", "True", "default", "None"]
 
 
