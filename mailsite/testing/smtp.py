@@ -135,8 +135,12 @@ class FaultySMTP(SMTP):
 
     async def _handle_client(self):
         handler = self.event_handler
-        handler.connections += 1
-        if handler.take(("connect_421",)) is not None:
+        if isinstance(handler, RecordingHandler):
+            handler.connections += 1
+            refuse = handler.take(("connect_421",)) is not None
+        else:
+            refuse = False
+        if refuse:
             await self.push("421 4.3.2 Service not available, try again later")
             self.transport.close()
             return
