@@ -18,7 +18,7 @@ dispatcher (`mailings.sending.dispatch_mailing`).
 
 import calendar
 import logging
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.db import transaction
 from django.db.models import Q
@@ -54,10 +54,11 @@ def slot(mailing: Mailing, k: int) -> datetime:
         day = start.date() + timedelta(weeks=k)
     else:
         day = _add_months(start.date(), k, start.day)
-    # Same wall-clock time in the site's zone; zoneinfo resolves a time that a
-    # DST change skips to the offset before the change (it runs an hour later).
-    local = datetime.combine(day, start.timetz().replace(tzinfo=None), tzinfo=start.tzinfo)
-    return local.astimezone(mailing.start_at.tzinfo)
+    # Same wall-clock time in the site's zone. A time that a DST change skips
+    # takes the offset before the change (it runs an hour later by the clock);
+    # going through UTC gives a real instant either way.
+    local = datetime.combine(day, start.time(), tzinfo=start.tzinfo)
+    return local.astimezone(UTC)
 
 
 def _estimate(mailing: Mailing, at: datetime) -> int:

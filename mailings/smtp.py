@@ -126,6 +126,8 @@ class SMTPTransport:
         conn = klass(**kwargs)
         try:
             code, resp = conn.connect(self.host, self.port)
+            if code != 220:
+                raise smtplib.SMTPConnectError(code, resp)  # noqa: TRY301 - handled with the other greeting errors
             conn.ehlo_or_helo_if_needed()
             if self.use_tls:
                 conn.starttls(context=ssl.create_default_context())
@@ -135,8 +137,9 @@ class SMTPTransport:
         except smtplib.SMTPConnectError as exc:
             # The greeting was not 220: 4xx is this moment's trouble, 5xx is "no service".
             self._drop(conn)
-            fault = Fault.RECONNECT if 400 <= exc.smtp_code < 500 else Fault.UNAVAILABLE
-            return Outcome(fault, exc.smtp_code, f"connect: {exc.smtp_code} {_text(exc.smtp_error)}")
+            code = exc.smtp_code if 0 < exc.smtp_code < 1000 else None
+            fault = Fault.UNAVAILABLE if code and code >= 500 else Fault.RECONNECT
+            return Outcome(fault, code, f"connect: {exc.smtp_code} {_text(exc.smtp_error)}")
         except smtplib.SMTPServerDisconnected as exc:
             # Accepted the TCP connection, then closed it or said nothing in time.
             self._drop(conn)
