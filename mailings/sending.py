@@ -117,7 +117,7 @@ def snapshot_recipients(run: Run) -> int:
         return cursor.rowcount
 
 
-def start_due_run(mailing_id: int, *, now: datetime | None = None) -> Run | None:
+def start_due_run(mailing_id: int, *, now: datetime | None = None, enqueue: bool = True) -> Run | None:
     """Start the run of a mailing if it is due: one run for the latest due
     slot (catch-up), next_run_at moved to the next future slot. Two workers
     racing for the same slot: the conditional UPDATE lets one win."""
@@ -168,7 +168,7 @@ def start_due_run(mailing_id: int, *, now: datetime | None = None) -> Run | None
     logger.info("Mailing %s: run %s for %s, %s recipients", mailing_id, run.pk, scheduled_for, run.recipients_count)
     if run.recipients_count == 0:
         finalize_run(run.pk)
-    else:
+    elif enqueue:
         enqueue_chunks(run.pk, run.recipients_count)
     return run
 

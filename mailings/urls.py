@@ -7,3 +7,4 @@ app_name = "mailings"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
 ]
+urlpatterns += __import__("mailings.engine_views", fromlist=["urlpatterns"]).urlpatterns  # sending engine
