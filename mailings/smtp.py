@@ -71,6 +71,10 @@ def describe(exc: BaseException) -> str:
     return text
 
 
+def _plain_address(address: str) -> bool:
+    return bool(address) and address.isascii() and not any(c in address for c in "\r\n<> ")
+
+
 def classify_reply(code: int, resp, stage: str) -> Outcome:
     """An SMTP reply to MAIL, RCPT or DATA."""
     text = f"{stage}: {code} {_text(resp)}".strip()
@@ -163,13 +167,17 @@ class SMTPTransport:
             if not outcome.ok:
                 return outcome
             conn = self.connection
+        if not (_plain_address(from_addr) and _plain_address(to_addr)):
+            return Outcome(Fault.PERMANENT, None, f"invalid address: {to_addr!r}")
         stage = "MAIL"
         try:
-            code, resp = conn.mail(from_addr)
+            # docmd, not mail()/rcpt(): the addresses are already plain, and
+            # smtplib's address parsing costs more than a local round trip.
+            code, resp = conn.docmd("mail", f"FROM:<{from_addr}>")
             if code != 250:
                 return self._refused(classify_reply(code, resp, stage))
             stage = "RCPT"
-            code, resp = conn.rcpt(to_addr)
+            code, resp = conn.docmd("rcpt", f"TO:<{to_addr}>")
             if code not in (250, 251):
                 return self._refused(classify_reply(code, resp, stage))
             stage = "DATA"

@@ -6,6 +6,7 @@ django-q2 schedule, up to MAILINGS_MAX_TRIES; a permanent one (5xx) is logged.
 """
 
 import logging
+from email.utils import parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -31,7 +32,7 @@ def _send(message: EmailMessage) -> Outcome:
         if not opened.ok:
             return opened
         payload = message.message().as_bytes(linesep="\r\n") if transport.wants_bytes else message
-        return transport.send(message.from_email, message.to[0], payload)
+        return transport.send(parseaddr(message.from_email)[1], parseaddr(message.to[0])[1], payload)
     except NETWORK_ERRORS as exc:
         return Outcome(Fault.RECONNECT, None, f"{type(exc).__name__}: {exc}")
     finally:
