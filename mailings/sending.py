@@ -29,6 +29,7 @@ import random
 import socket
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -269,6 +270,8 @@ def recount(run_id: int) -> dict:
 def finalize_run(run_id: int) -> bool:
     """When no delivery is pending, sending or waiting to retry: the counters
     are final and the run is finished (or stays stopped). True if done."""
+    if Delivery.objects.filter(run_id=run_id, state__in=IN_FLIGHT).exists():
+        return False
     counts = recount(run_id)
     if counts.pop("in_flight"):
         return False
@@ -337,7 +340,7 @@ def claim(run_id: int, size: int, *, now: datetime | None = None) -> tuple[str, 
         )
     rows = [
         Claimed(*row)
-        for row in Delivery.objects.filter(claim_token=token, state=DeliveryState.SENDING)
+        for row in Delivery.objects.filter(pk__in=ids, claim_token=token, state=DeliveryState.SENDING)
         .order_by("pk")
         .values_list("pk", "client_id", "email", "tries", "client__full_name")
     ]
@@ -370,8 +373,72 @@ class _AttemptInsert:
             self._sql[vendor] = f"INSERT INTO {qn(meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
         return self._sql[vendor]
 
+    def execute(self, params, email, run_id):
+        # A prepared INSERT, not Model.save(): the ORM's per-row overhead was
+        # the largest cost after the SMTP round trips themselves.
+        params = (*params[:4], connection.ops.adapt_datetimefield_value(params[4]), *params[5:])
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(self.sql(), params)
+        except IntegrityError:
+            # A success already on record: this was the one repeated message.
+            logger.warning("Run %s: %s already had a successful attempt", run_id, email)
+
 
 ATTEMPT_INSERT = _AttemptInsert()
+
+
+class Journal:
+    """Writes the attempts, one committed INSERT each.
+
+    In a worker (autocommit) the INSERT runs on a helper thread with its own
+    database connection, so writing message k's attempt overlaps the MAIL and
+    RCPT round trips of message k+1; `wait()` is called before k+1's DATA, so
+    at most one accepted message is ever without its record. Inside a
+    transaction (tests, a caller's atomic block) another connection could not
+    see the run, so it writes inline."""
+
+    def __init__(self, run_id: int, *, threaded: bool | None = None):
+        self.run_id = run_id
+        self.threaded = (not connection.in_atomic_block) if threaded is None else threaded
+        self.pool = None
+        self.pending = None
+
+    def __enter__(self):
+        if self.threaded:
+            self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="journal")
+            self.pool.submit(self._enter_session).result()
+        return self
+
+    def _enter_session(self):
+        self._session = journal_session()
+        self._session.__enter__()
+
+    def _leave_session(self):
+        try:
+            self._session.__exit__(None, None, None)
+        finally:
+            connection.close()
+
+    def write(self, params, email) -> None:
+        if not self.threaded:
+            ATTEMPT_INSERT.execute(params, email, self.run_id)
+            return
+        self.wait()
+        self.pending = self.pool.submit(ATTEMPT_INSERT.execute, params, email, self.run_id)
+
+    def wait(self) -> None:
+        if self.pending is not None:
+            pending, self.pending = self.pending, None
+            pending.result()
+
+    def __exit__(self, *exc):
+        if self.pool is not None:
+            try:
+                self.wait()
+            finally:
+                self.pool.submit(self._leave_session).result()
+                self.pool.shutdown()
 
 
 class ChunkSender:
@@ -397,33 +464,28 @@ class ChunkSender:
         self.buffer: list[tuple[Claimed, Outcome]] = []
         self.connect_failures = 0
         self.cleared_deferral = False
+        self.journal = Journal(run.pk, threaded=False)
 
     # The journal: one INSERT per message, right after the reply.
     def record(self, row: Claimed, outcome: Outcome) -> None:
-        # A prepared INSERT, not Model.save(): the ORM's per-row overhead was
-        # the largest cost after the SMTP round trips themselves.
         params = (
             self.mailing.pk,
             self.run.pk,
             row.client_id,
             row.email,
-            connection.ops.adapt_datetimefield_value(timezone.now()),
+            timezone.now(),
             AttemptStatus.SUCCESS if outcome.ok else AttemptStatus.FAILED,
             outcome.temporary,
             outcome.code if outcome.code and 0 < outcome.code < 1000 else None,
             outcome.reply[:2000],
             self.sent_by,
         )
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(ATTEMPT_INSERT.sql(), params)
-        except IntegrityError:
-            # A success already on record: this was the one repeated message.
-            logger.warning("Run %s: %s already had a successful attempt", self.run.pk, row.email)
+        self.journal.write(params, row.email)
         self.buffer.append((row, outcome))
 
     def flush(self, *, heartbeat: bool = False) -> None:
         """Batch the delivery states and run counters for the buffered outcomes."""
+        self.journal.wait()  # no delivery is marked before its attempt is on record
         now = timezone.now()
         sent, updates = [], []
         n_failed = 0
@@ -472,7 +534,9 @@ class ChunkSender:
                 self.cleared_deferral = True
             Run.objects.filter(pk=self.run.pk).update(**run_updates)
             if heartbeat:
-                Delivery.objects.filter(claim_token=self.token, state=DeliveryState.SENDING).update(claimed_at=now)
+                Delivery.objects.filter(
+                    run_id=self.run.pk, state=DeliveryState.SENDING, claim_token=self.token
+                ).update(claimed_at=now)
 
     def should_stop(self) -> str | None:
         """Between messages (every MAILINGS_CHECK_SECONDS): is the run still wanted?"""
@@ -506,7 +570,7 @@ class ChunkSender:
         last_check = time.monotonic()
         rows = self.rows
         i = 0
-        with journal_session():
+        with journal_session(), Journal(self.run.pk) as self.journal:
             try:
                 while i < len(rows):
                     if time.monotonic() - last_check >= check_every:
@@ -530,7 +594,8 @@ class ChunkSender:
                         payload = self.template.render(email=row.email, name=row.name, key=key)
                     else:
                         payload = self.template.render_message(email=row.email, name=row.name, key=key)
-                    outcome = self.transport.send(self.envelope_from, row.email, payload)
+                    # The previous attempt is on record before this message's data goes out.
+                    outcome = self.transport.send(self.envelope_from, row.email, payload, before_data=self.journal.wait)
                     if outcome.fault == Fault.UNAVAILABLE:
                         # The connection was lost and cannot be reopened.
                         self.record(row, outcome)
@@ -639,6 +704,7 @@ def settle_stale_claims(*, now: datetime | None = None) -> int:
     row is claimable again (a stopped run's rows are skipped)."""
     now = now or timezone.now()
     stale = Delivery.objects.filter(
+        run__in=Run.objects.filter(status__in=(*ACTIVE, RunStatus.STOPPED)).values("pk"),
         state=DeliveryState.SENDING,
         claimed_at__lt=now - timedelta(seconds=settings.MAILINGS_CLAIM_STALE_SECONDS),
     )

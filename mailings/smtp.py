@@ -159,8 +159,11 @@ class SMTPTransport:
         self.connections_opened += 1
         return Outcome(Fault.OK, code, _text(resp))
 
-    def send(self, from_addr: str, to_addr: str, message) -> Outcome:
-        """Send one message (bytes) to one recipient on the open connection."""
+    def send(self, from_addr: str, to_addr: str, message, *, before_data=None) -> Outcome:
+        """Send one message (bytes) to one recipient on the open connection.
+
+        before_data() is called after RCPT is accepted, before DATA: the
+        engine waits there for the previous message's attempt to be on record."""
         conn = self.connection
         if conn is None:
             outcome = self.open()
@@ -181,6 +184,8 @@ class SMTPTransport:
             if code not in (250, 251):
                 return self._refused(classify_reply(code, resp, stage))
             stage = "DATA"
+            if before_data is not None:
+                before_data()
             code, resp = conn.data(message)
         except smtplib.SMTPDataError as exc:
             return self._refused(classify_reply(exc.smtp_code, exc.smtp_error, stage))
@@ -236,7 +241,9 @@ class DjangoBackendTransport:
         self.connections_opened += 1
         return Outcome(Fault.OK, 220, "django backend")
 
-    def send(self, from_addr: str, to_addr: str, message) -> Outcome:
+    def send(self, from_addr: str, to_addr: str, message, *, before_data=None) -> Outcome:
+        if before_data is not None:
+            before_data()
         if self.backend is None:
             self.open()
         try:

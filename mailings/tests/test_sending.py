@@ -120,3 +120,21 @@ def test_a_mailing_without_clients_finishes_at_once(smtp_server, user):
     assert (run.status, run.recipients_count) == (RunStatus.FINISHED, 0)
     mailing.refresh_from_db()
     assert mailing.status == MailingStatus.COMPLETED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_writes_the_journal_on_its_own_connection(smtp_server, user, settings):
+    """Outside a transaction (as in a worker), the attempt INSERTs run on a
+    helper thread, overlapping the next message's MAIL and RCPT."""
+    settings.MAILINGS_CHUNK_SIZE = 50
+    mailing, _clients = make_mailing(user, n=60)
+    run = Run.objects.create(mailing=mailing, scheduled_for=timezone.now(), status=RunStatus.PENDING)
+    sending.snapshot_recipients(run)
+
+    results = sending.send_run_inline(run.pk)
+
+    assert [r.sent for r in results] == [50, 10, 0]
+    assert Attempt.objects.filter(run=run, status=AttemptStatus.SUCCESS).count() == 60
+    run.refresh_from_db()
+    assert (run.status, run.sent_count) == (RunStatus.FINISHED, 60)
+    assert len(smtp_server.messages) == 60
