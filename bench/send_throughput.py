@@ -51,10 +51,12 @@ def run_sink(port):
             Counting.count += len(envelope.rcpt_tos)
             return "250 OK"
 
+    stop = {signal.SIGTERM, signal.SIGINT}
+    signal.pthread_sigmask(signal.SIG_BLOCK, stop)  # sigwait needs them blocked (also in the server thread)
     controller = Controller(Counting(), hostname="127.0.0.1", port=port)
     controller.start()
     print("ready", flush=True)
-    signal.sigwait({signal.SIGTERM, signal.SIGINT})
+    signal.sigwait(stop)
     controller.stop()
     print(Counting.count, flush=True)
 
@@ -244,14 +246,21 @@ def main():
         results = {"clients": n, "database": os.environ["DATABASE_URL"].split(":")[0], "cpus": os.cpu_count()}
 
         bare = bench_bare(port, emails)
-        del emails
-        results["a_bare_smtplib"] = {"messages": n, "seconds": bare, "msgs_per_s": n / bare}
         naive_s, naive_n = bench_naive(owner, message)
         results["b_naive_send_mail"] = {"messages": naive_n, "seconds": naive_s, "msgs_per_s": naive_n / naive_s}
         for workers in (1, 2):
             engine = bench_engine(owner, message, port, workers)
             engine["msgs_per_s"] = engine["sent"] / engine["seconds"]
             results[f"c_engine_{workers}_worker"] = engine
+        # (a) again at the end: this machine is shared, so the faster of the two
+        # bare runs is the baseline (the stricter ratio for the engine).
+        bare_again = bench_bare(port, emails)
+        results["a_bare_smtplib"] = {
+            "messages": n,
+            "seconds": min(bare, bare_again),
+            "msgs_per_s": n / min(bare, bare_again),
+            "runs_msgs_per_s": [n / bare, n / bare_again],
+        }
     finally:
         received = stop_sink(sink)
     results["sink_received"] = received
