@@ -534,9 +534,9 @@ class ChunkSender:
                 self.cleared_deferral = True
             Run.objects.filter(pk=self.run.pk).update(**run_updates)
             if heartbeat:
-                Delivery.objects.filter(
-                    run_id=self.run.pk, state=DeliveryState.SENDING, claim_token=self.token
-                ).update(claimed_at=now)
+                Delivery.objects.filter(run_id=self.run.pk, state=DeliveryState.SENDING, claim_token=self.token).update(
+                    claimed_at=now
+                )
 
     def should_stop(self) -> str | None:
         """Between messages (every MAILINGS_CHECK_SECONDS): is the run still wanted?"""
