@@ -145,7 +145,12 @@ class Run(models.Model):
     deferred_since = models.DateTimeField(_("deferred since"), null=True, blank=True)
     retry_at = models.DateTimeField(_("retry at"), null=True, blank=True)
     defer_count = models.PositiveIntegerField(default=0)
+    deferred_reason = models.TextField(_("deferred because"), blank=True)
     stop_reason = models.TextField(_("stop reason"), blank=True)
+    skipped_count = models.PositiveIntegerField(_("not sent"), default=0)
+    # Touched by every chunk at work; the sweeper re-enqueues chunks of a run
+    # whose heartbeat went quiet (a lost broker message, a killed cluster).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("run")
@@ -161,6 +166,18 @@ class Run(models.Model):
 
     def __str__(self):
         return f"Run {self.pk} of mailing {self.mailing_id}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (RunStatus.PENDING, RunStatus.SENDING, RunStatus.DEFERRED)
+
+    @property
+    def deferred_notice(self) -> str:
+        """What the mailing page shows while the mail server cannot be reached."""
+        if self.status != RunStatus.DEFERRED or not self.deferred_since:
+            return ""
+        since = timezone.localtime(self.deferred_since).strftime("%Y-%m-%d %H:%M")
+        return _("delivery deferred: mail server unavailable since %(since)s") % {"since": since}
 
 
 class DeliveryState(models.TextChoices):
@@ -214,6 +231,8 @@ class Attempt(models.Model):
     is_temporary = models.BooleanField(_("temporary failure"), default=False)
     smtp_code = models.PositiveSmallIntegerField(_("SMTP code"), null=True, blank=True)
     server_reply = models.TextField(_("server reply"), blank=True)
+    # Which worker sent it ("node:pid"), so a multi-cluster run can be audited.
+    sent_by = models.CharField(_("sent by"), max_length=100, blank=True)
 
     class Meta:
         verbose_name = _("attempt")

@@ -27,3 +27,4 @@ urlpatterns = [
     path("mailings/<int:pk>/attempts.csv", views.mailing_attempts_export, name="mailing_attempts_export"),
     path("reports/", views.reports, name="reports"),
 ]
+urlpatterns += __import__("mailings.engine_views", fromlist=["urlpatterns"]).urlpatterns  # sending engine

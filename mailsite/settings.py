@@ -283,3 +283,28 @@ BOOTSTRAP5 = {
     "css_url": {"url": STATIC_URL + "vendor/bootstrap/bootstrap.min.css"},
     "javascript_url": {"url": STATIC_URL + "vendor/bootstrap/bootstrap.bundle.min.js"},
 }
+
+# --- Sending engine (README "Sending engine") ------------------------------------
+# Recipients per chunk task; a chunk uses one SMTP connection.
+MAILINGS_CHUNK_SIZE = env.int("MAILINGS_CHUNK_SIZE", default=200)
+# Tries per recipient for temporary (4xx) failures, with exponential backoff.
+MAILINGS_MAX_TRIES = env.int("MAILINGS_MAX_TRIES", default=5)
+MAILINGS_RETRY_BASE_SECONDS = env.float("MAILINGS_RETRY_BASE_SECONDS", default=60)
+MAILINGS_RETRY_MAX_SECONDS = env.float("MAILINGS_RETRY_MAX_SECONDS", default=3600)
+# A run whose mail server is unreachable waits, backing off, and gives up after a day.
+MAILINGS_DEFER_BASE_SECONDS = env.float("MAILINGS_DEFER_BASE_SECONDS", default=60)
+MAILINGS_DEFER_MAX_SECONDS = env.float("MAILINGS_DEFER_MAX_SECONDS", default=3600)
+MAILINGS_DEFER_GIVE_UP_SECONDS = env.float("MAILINGS_DEFER_GIVE_UP_SECONDS", default=24 * 3600)
+# Consecutive failed connections (4xx greeting, silent server) before a run is deferred.
+MAILINGS_MAX_CONNECT_FAILURES = env.int("MAILINGS_MAX_CONNECT_FAILURES", default=3)
+# A claim not refreshed for this long belongs to a dead worker and is taken back.
+MAILINGS_CLAIM_STALE_SECONDS = env.float("MAILINGS_CLAIM_STALE_SECONDS", default=max(120.0, 10 * EMAIL_TIMEOUT))
+# A run with work left and no heartbeat for this long gets its chunks enqueued again.
+MAILINGS_RUN_IDLE_SECONDS = env.float("MAILINGS_RUN_IDLE_SECONDS", default=60)
+# How often a chunk checks for a disabled mailing or a blocked owner, and writes its progress.
+MAILINGS_CHECK_SECONDS = env.float("MAILINGS_CHECK_SECONDS", default=1.0)
+MAILINGS_FLUSH_EVERY = env.int("MAILINGS_FLUSH_EVERY", default=100)
+# PostgreSQL: commit the sending journal without waiting for the WAL flush (see README).
+MAILINGS_ASYNC_COMMIT = env.bool("MAILINGS_ASYNC_COMMIT", default=True)
+# Names this machine on each attempt ("node:pid"); defaults to the host name.
+MAILINGS_NODE_NAME = env("MAILINGS_NODE_NAME", default="")

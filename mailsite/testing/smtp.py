@@ -2,13 +2,39 @@
 
 Every mail test talks to one of these through real sockets, so the code under
 test runs exactly as it does against a production server. Faults are set per
-test with `server.handler` attributes (see `RecordingHandler`).
+test with `server.fault(...)` (see `RecordingHandler.fault`):
+
+    accept           the default: 250 for everything, the message is kept
+    slow             wait `delay` seconds before answering DATA (beyond EMAIL_TIMEOUT)
+    connect_421      greet with "421 ... try again later" and hang up
+    rcpt_451         "451 4.3.0" to RCPT (temporary)
+    rcpt_550         "550 5.1.1" to RCPT (permanent)
+    data_452         "452 4.3.1" after the message data (temporary)
+    disconnect_data  hang up after the message data, before any reply
+    garbled          answer RCPT with a line that has no reply code
+
+A fault applies to the recipients in `match` (all when None) and `times`
+times (forever when None). For "connection refused" use `closed_port()`.
 """
 
+import asyncio
 import socket
+import threading
 from email import message_from_bytes, policy
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
+
+FAULT_MODES = (
+    "accept",
+    "slow",
+    "connect_421",
+    "rcpt_451",
+    "rcpt_550",
+    "data_452",
+    "disconnect_data",
+    "garbled",
+)
 
 
 def free_port() -> int:
@@ -17,17 +43,113 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-class RecordingHandler:
-    """Accepts mail and keeps it in `self.messages` (parsed) and `self.envelopes`."""
+def closed_port() -> int:
+    """A local port nothing listens on: connecting is refused at once."""
+    return free_port()
 
-    def __init__(self):
+
+class Fault:
+    def __init__(self, mode, match=None, times=None, delay=1.0):
+        if mode not in FAULT_MODES:
+            raise ValueError(f"unknown fault mode {mode!r}")
+        self.mode = mode
+        self.match = {m.lower() for m in match} if match else None
+        self.times = times
+        self.delay = delay
+
+    def applies(self, addresses) -> bool:
+        if self.times is not None and self.times <= 0:
+            return False
+        return self.match is None or any(a.lower() in self.match for a in addresses)
+
+    def use(self):
+        if self.times is not None:
+            self.times -= 1
+
+
+class RecordingHandler:
+    """Accepts mail and keeps it in `self.messages` (parsed) and `self.envelopes`.
+
+    With `parse=False` only the envelopes are kept (fast, for sinks)."""
+
+    def __init__(self, parse=True):
+        self.parse = parse
         self.messages = []
         self.envelopes = []
+        self.faults: list[Fault] = []
+        self.connections = 0
+        self.rcpt_seen = []
+        self.lock = threading.Lock()
+
+    def fault(self, mode, *, match=None, times=None, delay=1.0):
+        """Add a fault mode (see the module docstring); returns it."""
+        fault = Fault(mode, match=match, times=times, delay=delay)
+        with self.lock:
+            self.faults.append(fault)
+        return fault
+
+    def take(self, modes, addresses=()):
+        with self.lock:
+            for fault in self.faults:
+                if fault.mode in modes and fault.applies(addresses):
+                    fault.use()
+                    return fault
+        return None
+
+    @property
+    def recipients(self):
+        """Every recipient address of every accepted message, in order."""
+        return [rcpt for envelope in self.envelopes for rcpt in envelope.rcpt_tos]
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 - aiosmtpd hook
+        self.rcpt_seen.append(address)
+        fault = self.take(("rcpt_451", "rcpt_550", "garbled"), [address])
+        if fault is None:
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
+        if fault.mode == "rcpt_451":
+            return "451 4.3.0 Mailbox temporarily unavailable, try again later"
+        if fault.mode == "rcpt_550":
+            return "550 5.1.1 No such user here"
+        return "this is not an SMTP reply"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd hook name
+        fault = self.take(("slow", "data_452", "disconnect_data"), envelope.rcpt_tos)
+        if fault is not None and fault.mode == "data_452":
+            return "452 4.3.1 Insufficient system storage, try again later"
+        if fault is not None and fault.mode == "disconnect_data":
+            server.transport.abort()
+            return "421 4.4.2 connection dropped"  # never reaches the client
+        if fault is not None and fault.mode == "slow":
+            await asyncio.sleep(fault.delay)
         self.envelopes.append(envelope)
-        self.messages.append(message_from_bytes(envelope.original_content or envelope.content, policy=policy.default))
+        if self.parse:
+            self.messages.append(
+                message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
+            )
         return "250 Message accepted for delivery"
+
+
+class FaultySMTP(SMTP):
+    """aiosmtpd's SMTP server that can refuse a connection in its greeting."""
+
+    async def _handle_client(self):
+        handler = self.event_handler
+        if isinstance(handler, RecordingHandler):
+            handler.connections += 1
+            refuse = handler.take(("connect_421",)) is not None
+        else:
+            refuse = False
+        if refuse:
+            await self.push("421 4.3.2 Service not available, try again later")
+            self.transport.close()
+            return
+        await super()._handle_client()
+
+
+class FaultyController(Controller):
+    def factory(self):
+        return FaultySMTP(self.handler, **self.SMTP_kwargs)
 
 
 class SMTPTestServer:
@@ -35,11 +157,14 @@ class SMTPTestServer:
         self.handler = handler or RecordingHandler()
         self.host = host
         self.port = port or free_port()
-        self.controller = Controller(self.handler, hostname=host, port=self.port, **controller_kwargs)
+        self.controller = FaultyController(self.handler, hostname=host, port=self.port, **controller_kwargs)
 
     @property
     def messages(self):
         return self.handler.messages
+
+    def fault(self, mode, **kwargs):
+        return self.handler.fault(mode, **kwargs)
 
     def start(self):
         self.controller.start()
