@@ -42,12 +42,6 @@ def user_block(*, user: User, by=None, reason: str = "") -> User:
     user.save(update_fields=["is_blocked", "blocked_at", "blocked_reason"])
     # The audit trail is written here so that every path (admin, command) logs.
     log(instance=user, action="mailsite.user.block", user=by, data={"reason": reason})
-    # The engine re-plans the owner's mailings: a blocked owner's mailings send nothing.
-    from mailings import scheduling
-    from mailings.models import MailingStatus
-
-    for mailing in user.mailings.exclude(status=MailingStatus.COMPLETED):
-        transaction.on_commit(lambda m=mailing: scheduling.mailing_changed(m))
     return user
 
 
@@ -58,11 +52,6 @@ def user_unblock(*, user: User, by=None) -> User:
     user.blocked_reason = ""
     user.save(update_fields=["is_blocked", "blocked_at", "blocked_reason"])
     log(instance=user, action="mailsite.user.unblock", user=by, data={})
-    from mailings import scheduling
-    from mailings.models import MailingStatus
-
-    for mailing in user.mailings.exclude(status=MailingStatus.COMPLETED):
-        transaction.on_commit(lambda m=mailing: scheduling.mailing_changed(m))
     return user
 
 

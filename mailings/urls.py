@@ -1,6 +1,6 @@
 from django.urls import path
 
-from mailings import views
+from mailings import engine_views, views
 
 app_name = "mailings"
 
@@ -27,4 +27,4 @@ urlpatterns = [
     path("mailings/<int:pk>/attempts.csv", views.mailing_attempts_export, name="mailing_attempts_export"),
     path("reports/", views.reports, name="reports"),
 ]
-urlpatterns += __import__("mailings.engine_views", fromlist=["urlpatterns"]).urlpatterns  # sending engine
+urlpatterns += engine_views.urlpatterns

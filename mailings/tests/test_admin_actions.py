@@ -299,7 +299,7 @@ def test_service_totals_panel_for_managers(client, manager, running_mailing, oth
 
 
 @pytest.mark.parametrize(("role", "shown"), [("editor", False), ("manager", True), ("superuser", True)])
-def test_service_totals_panel_only_for_managers_and_superusers(client, request, role, shown):
+def test_service_totals_panel_only_for_managers_and_superusers(db, client, request, role, shown):
     client.force_login(request.getfixturevalue(role))
     response = client.get(reverse("wagtailadmin_home"))
     assert response.status_code == 200
