@@ -122,7 +122,7 @@ def test_a_mailing_without_clients_finishes_at_once(smtp_server, user):
     assert mailing.status == MailingStatus.COMPLETED
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_worker_writes_the_journal_on_its_own_connection(smtp_server, user, settings):
     """Outside a transaction (as in a worker), the attempt INSERTs run on a
     helper thread, overlapping the next message's MAIL and RCPT."""

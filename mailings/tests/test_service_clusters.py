@@ -23,13 +23,16 @@ from django.utils import timezone
 from django_q.brokers import get_broker
 from django_q.conf import Conf
 from django_q.models import Schedule
+from django_q.status import Stat
 
 from accounts.tests.factories import UserFactory
 from mailings import scheduling
 from mailings.models import Attempt, Client, Mailing, Message, Run, RunStatus
 from mailsite.testing.smtp import RecordingHandler, SMTPTestServer
 
-pytestmark = [pytest.mark.service, pytest.mark.django_db(transaction=True)]
+# serialized_rollback: a transactional test starts from the migrated data (roles,
+# permissions, pages), whatever transactional test emptied the database before it.
+pytestmark = [pytest.mark.service, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -164,8 +167,11 @@ def successes_per_client(run):
 
 def test_two_clusters_share_a_run_and_every_client_gets_exactly_one(services, sink, clusters):
     mailing = big_mailing(2000)
+    sink.fault("slow", delay=0.002)  # far below the timeout: the run lasts long enough to be shared
     clusters.start("cluster-a")
     clusters.start("cluster-b")
+    # Both clusters must be up before the run starts, or the first one may take every chunk.
+    wait_for(lambda: len(Stat.get_all(broker=services)) >= 2, 60, clusters, "both clusters to start")
 
     scheduling.mailing_changed(mailing)  # enqueued on Redis; a cluster starts the run
 
