@@ -15,7 +15,7 @@ SECTIONS = [
             "features": [
                 {"title": "Schedules", "text": "Send once, or every day, week or month between two dates."},
                 {"title": "Honest reports", "text": "Each attempt is stored with the server's reply."},
-                {"title": "Safe retries", "text": "A flaky mail server delays a message; it never sends it twice."},
+                {"title": "Safe retries", "text": "A flaky mail server delays a message; it never loses a recipient."},
             ],
         },
     ),

@@ -275,7 +275,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Wagtail logs every page save and background task at INFO: noise in load_demo and the worker.
+        "wagtail": {"level": env("WAGTAIL_LOG_LEVEL", default="WARNING")},
+        "django_tasks": {"level": env("WAGTAIL_LOG_LEVEL", default="WARNING")},
+    },
 }
 
 # django-bootstrap5 serves Bootstrap from our own static files, never a CDN.
