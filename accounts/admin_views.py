@@ -6,21 +6,15 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
-from wagtail.admin import messages
 from wagtail.permission_policies import ModelPermissionPolicy
 
 from accounts import services
 from mailings import selectors
-from mailings.admin_views import (
-    ActionButtonHelper,
-    ReasonForm,
-    parse_pk,
-    render_confirm,
-)
+from mailings.admin_views import ActionButtonHelper, confirm_action, parse_pk
 
 User = get_user_model()
 
@@ -76,45 +70,35 @@ def _inspect_url(user):
 @require_http_methods(["GET", "POST"])
 def user_block_view(request, instance_pk):
     target = _user_for_action(request, instance_pk)
-    if target.is_blocked:
-        messages.warning(request, gettext("This user is already blocked."))
-        return redirect(_inspect_url(target))
-    form = ReasonForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        services.user_block(user=target, by=request.user, reason=form.cleaned_data["reason"])
-        messages.success(request, gettext("User %(user)s blocked.") % {"user": target})
-        return redirect(_inspect_url(target))
-    return render_confirm(
+    return confirm_action(
         request,
-        title=gettext("Block user"),
         subject=target,
+        back_url=_inspect_url(target),
+        refused=gettext("This user is already blocked.") if target.is_blocked else None,
+        perform=lambda reason: services.user_block(user=target, by=request.user, reason=reason),
+        done=gettext("User %(user)s blocked.") % {"user": target},
+        title=gettext("Block user"),
         question=gettext(
             "A blocked user cannot log in, is logged out of open sessions and their mailings send nothing more."
         ),
         button_label=gettext("Block"),
-        form=form,
-        back_url=_inspect_url(target),
-        status=400 if form.errors else 200,
+        ask_reason=True,
     )
 
 
 @require_http_methods(["GET", "POST"])
 def user_unblock_view(request, instance_pk):
     target = _user_for_action(request, instance_pk)
-    if not target.is_blocked:
-        messages.warning(request, gettext("This user is not blocked."))
-        return redirect(_inspect_url(target))
-    if request.method == "POST":
-        services.user_unblock(user=target, by=request.user)
-        messages.success(request, gettext("User %(user)s unblocked.") % {"user": target})
-        return redirect(_inspect_url(target))
-    return render_confirm(
+    return confirm_action(
         request,
-        title=gettext("Unblock user"),
         subject=target,
+        back_url=_inspect_url(target),
+        refused=None if target.is_blocked else gettext("This user is not blocked."),
+        perform=lambda reason: services.user_unblock(user=target, by=request.user),
+        done=gettext("User %(user)s unblocked.") % {"user": target},
+        title=gettext("Unblock user"),
         question=gettext("Blocked because: %(reason)s. Unblock this user?") % {"reason": target.blocked_reason},
         button_label=gettext("Unblock"),
-        back_url=_inspect_url(target),
     )
 
 

@@ -244,6 +244,33 @@ def render_confirm(request, *, title, subject, question, button_label, form=None
     )
 
 
+def confirm_action(
+    request, *, subject, back_url, refused, perform, done, title, question, button_label, ask_reason=False
+):
+    """The admin's confirm-then-act views (disable, enable, block, unblock).
+
+    `refused`: a warning when the action does not apply (already done);
+    `perform(reason)` runs on a valid POST; with `ask_reason` a reason is required."""
+    if refused:
+        messages.warning(request, refused)
+        return redirect(back_url)
+    form = ReasonForm(request.POST or None) if ask_reason else None
+    if request.method == "POST" and (form is None or form.is_valid()):
+        perform(form.cleaned_data["reason"] if form else "")
+        messages.success(request, done)
+        return redirect(back_url)
+    return render_confirm(
+        request,
+        title=title,
+        subject=subject,
+        question=question,
+        button_label=button_label,
+        form=form,
+        back_url=back_url,
+        status=400 if form is not None and form.errors else 200,
+    )
+
+
 def _mailing_for_action(request, instance_pk):
     if not request.user.has_perm("mailings.disable_mailing"):
         raise PermissionDenied
@@ -257,44 +284,34 @@ def _inspect_url(mailing):
 @require_http_methods(["GET", "POST"])
 def mailing_disable_view(request, instance_pk):
     mailing = _mailing_for_action(request, instance_pk)
-    if not mailing.is_active:
-        messages.warning(request, gettext("This mailing is already disabled."))
-        return redirect(_inspect_url(mailing))
-    form = ReasonForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        services.mailing_disable(mailing=mailing, by=request.user, reason=form.cleaned_data["reason"])
-        messages.success(request, gettext("Mailing %(mailing)s disabled.") % {"mailing": mailing})
-        return redirect(_inspect_url(mailing))
-    return render_confirm(
+    return confirm_action(
         request,
-        title=gettext("Disable mailing"),
         subject=mailing,
+        back_url=_inspect_url(mailing),
+        refused=None if mailing.is_active else gettext("This mailing is already disabled."),
+        perform=lambda reason: services.mailing_disable(mailing=mailing, by=request.user, reason=reason),
+        done=gettext("Mailing %(mailing)s disabled.") % {"mailing": mailing},
+        title=gettext("Disable mailing"),
         question=gettext("The mailing stops sending at once and starts nothing new until it is enabled again."),
         button_label=gettext("Disable"),
-        form=form,
-        back_url=_inspect_url(mailing),
-        status=400 if form.errors else 200,
+        ask_reason=True,
     )
 
 
 @require_http_methods(["GET", "POST"])
 def mailing_enable_view(request, instance_pk):
     mailing = _mailing_for_action(request, instance_pk)
-    if mailing.is_active:
-        messages.warning(request, gettext("This mailing is already enabled."))
-        return redirect(_inspect_url(mailing))
-    if request.method == "POST":
-        services.mailing_enable(mailing=mailing, by=request.user)
-        messages.success(request, gettext("Mailing %(mailing)s enabled.") % {"mailing": mailing})
-        return redirect(_inspect_url(mailing))
-    return render_confirm(
+    return confirm_action(
         request,
-        title=gettext("Enable mailing"),
         subject=mailing,
+        back_url=_inspect_url(mailing),
+        refused=gettext("This mailing is already enabled.") if mailing.is_active else None,
+        perform=lambda reason: services.mailing_enable(mailing=mailing, by=request.user),
+        done=gettext("Mailing %(mailing)s enabled.") % {"mailing": mailing},
+        title=gettext("Enable mailing"),
         question=gettext("Disabled because: %(reason)s. Enable it again? It resumes its schedule.")
         % {"reason": mailing.disabled_reason},
         button_label=gettext("Enable"),
-        back_url=_inspect_url(mailing),
     )
 
 
