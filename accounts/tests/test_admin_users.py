@@ -18,11 +18,6 @@ from mailings.tests.factories import MailingFactory
 INDEX = "accounts_user_modeladmin_index"
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def changed(monkeypatch):
     calls = []

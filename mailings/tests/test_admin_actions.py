@@ -15,11 +15,6 @@ from mailings.models import Attempt, AttemptStatus, Mailing, MailingStatus, Run,
 from mailings.tests.factories import ClientFactory, MailingFactory
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def changed(monkeypatch):
     """Records the mailings handed to the engine's `mailing_changed` (a no-op

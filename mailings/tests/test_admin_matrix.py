@@ -26,12 +26,6 @@ FORBIDDEN = 403
 OK = 200
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # Users are made for every row; the default hasher costs ~0.3 s per user.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def data(db, user, other_user):
     client_a = ClientFactory(owner=user)
