@@ -4,8 +4,6 @@ the permission policy that keeps Wagtail's own Settings → Users for superusers
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, IntegerField, OuterRef, Subquery
-from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext
@@ -13,7 +11,7 @@ from django.views.decorators.http import require_http_methods
 from wagtail.permission_policies import ModelPermissionPolicy
 
 from accounts import services
-from mailings import selectors
+from accounts.selectors import may_block, users_for_admin
 from mailings.admin_views import ActionButtonHelper, confirm_action, parse_pk
 
 User = get_user_model()
@@ -35,30 +33,11 @@ class SuperuserOnlyUserPolicy(ModelPermissionPolicy):
         return User.objects.filter(is_active=True, is_superuser=True)
 
 
-def users_for_admin(viewer):
-    """Users a viewer may list, each with the number of mailings they own that
-    the viewer may see (counted through the mailing selector)."""
-    if not viewer.has_perm("accounts.view_user"):
-        return User.objects.none()
-    owned = (
-        selectors.mailings_for_user(viewer)
-        .filter(owner=OuterRef("pk"))
-        .order_by()
-        .values("owner")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return User.objects.annotate(
-        mailings_count=Coalesce(Subquery(owned, output_field=IntegerField()), 0),
-    )
-
-
 def _user_for_action(request, instance_pk):
     if not request.user.has_perm("accounts.block_user"):
         raise PermissionDenied
     target = get_object_or_404(users_for_admin(request.user), pk=parse_pk(instance_pk))
-    # Nobody blocks themselves, and only a superuser blocks a superuser.
-    if target == request.user or (target.is_superuser and not request.user.is_superuser):
+    if not may_block(request.user, target):
         raise PermissionDenied
     return target
 
@@ -104,10 +83,7 @@ def user_unblock_view(request, instance_pk):
 
 class UserButtonHelper(ActionButtonHelper):
     def extra_buttons_for_obj(self, obj):
-        viewer = self.request.user
-        if not viewer.has_perm("accounts.block_user") or obj == viewer:
-            return []
-        if obj.is_superuser and not viewer.is_superuser:
+        if not may_block(self.request.user, obj):
             return []
         if obj.is_blocked:
             return [self.button("unblock", obj, gettext("Unblock"))]

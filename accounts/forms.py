@@ -185,3 +185,11 @@ class MailsiteSetPasswordForm(SetPasswordForm):
     def save(self, commit=True):
         self.user.is_verified = True
         return super().save(commit=commit)
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        label=_("Token name"),
+        max_length=100,
+        help_text=_("Where the token is used, for example “CRM sync”."),
+    )

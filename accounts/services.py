@@ -2,6 +2,8 @@
 
 import hashlib
 import logging
+from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -12,8 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 from wagtail.log_actions import log
 
-from accounts.models import User
-from accounts.tokens import make_verification_token
+from accounts.models import ApiToken, User
+from accounts.tokens import api_token_hash, make_verification_token, new_api_token_secret
 from mailsite.emails import send_email_later
 
 logger = logging.getLogger(__name__)
@@ -206,3 +208,39 @@ def user_set_role(*, user: User, role: str) -> User:
     if name is not None:
         user.groups.add(role_groups[name])
     return user
+
+
+# --- API tokens ---------------------------------------------------------------------
+
+# last_used_at is written at most this often per token, not on every request.
+API_TOKEN_TOUCH_EVERY = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class IssuedApiToken:
+    token: ApiToken
+    secret: str  # shown to the user once, never stored
+
+
+@transaction.atomic
+def api_token_create(*, user: User, name: str) -> IssuedApiToken:
+    prefix, secret = new_api_token_secret()
+    token = ApiToken.objects.create(user=user, name=name.strip(), prefix=prefix, key_hash=api_token_hash(secret))
+    return IssuedApiToken(token=token, secret=secret)
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken) -> ApiToken:
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+    return token
+
+
+def api_token_touch(*, token: ApiToken) -> None:
+    """Record use, at most once per API_TOKEN_TOUCH_EVERY: one conditional UPDATE, no lock."""
+    now = timezone.now()
+    if token.last_used_at and now - token.last_used_at < API_TOKEN_TOUCH_EVERY:
+        return
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    token.last_used_at = now

@@ -6,6 +6,8 @@ Using the link changes that state, so a link works once; the signature's
 timestamp makes it expire after settings.ACCOUNT_VERIFICATION_MAX_AGE.
 """
 
+import hashlib
+import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -57,3 +59,26 @@ def read_verification_token(token: str) -> Verification:
     if user is None or not constant_time_compare(data["s"], _fingerprint(user)):
         raise TokenError(TokenError.USED)
     return Verification(user=user, email=data["e"])
+
+
+# --- API tokens ---------------------------------------------------------------------
+# An API token is `msk_<prefix>_<secret>`: the prefix is shown on the profile
+# page to tell tokens apart; only the SHA-256 of the whole string is stored, so
+# a database leak gives nobody a working token. The secret carries 256 bits of
+# entropy, so a fast unsalted hash is enough.
+API_TOKEN_TAG = "msk"
+API_TOKEN_MAX_LENGTH = 200
+
+
+def new_api_token_secret() -> tuple[str, str]:
+    """(prefix, secret) for a new API token."""
+    prefix = secrets.token_hex(4)
+    return prefix, f"{API_TOKEN_TAG}_{prefix}_{secrets.token_urlsafe(32)}"
+
+
+def api_token_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def looks_like_api_token(secret: str) -> bool:
+    return bool(secret) and len(secret) <= API_TOKEN_MAX_LENGTH and secret.startswith(f"{API_TOKEN_TAG}_")

@@ -2,12 +2,12 @@ from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts import forms, services
+from accounts import forms, selectors, services
 from accounts.tokens import TokenError, read_verification_token
 
 BACKEND = "accounts.backends.EmailBackend"
@@ -96,7 +96,39 @@ def profile(request):
         return redirect("accounts:profile")
     if request.method == "POST":
         user.refresh_from_db()  # the failed form changed the instance
-    return render(request, "accounts/profile.html", {"form": form, "email_form": forms.EmailChangeForm(user=user)})
+    return _profile_page(request, form=form)
+
+
+def _profile_page(request, *, form=None, token_form=None, new_token=None, status=200):
+    user = request.user
+    context = {
+        "form": form or forms.ProfileForm(instance=user),
+        "email_form": forms.EmailChangeForm(user=user),
+        "token_form": token_form or forms.ApiTokenForm(),
+        "api_tokens": selectors.api_tokens_of(user),
+        "new_token": new_token,
+    }
+    return render(request, "accounts/profile.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["POST"])
+def api_token_create(request):
+    """The new token is shown in this response only: it is never stored, so it cannot be shown again."""
+    form = forms.ApiTokenForm(request.POST)
+    if not form.is_valid():
+        return _profile_page(request, token_form=form, status=400)
+    issued = services.api_token_create(user=request.user, name=form.cleaned_data["name"])
+    return _profile_page(request, new_token=issued)
+
+
+@login_required
+@require_http_methods(["POST"])
+def api_token_revoke(request, pk):
+    token = get_object_or_404(selectors.api_tokens_of(request.user), pk=pk)
+    services.api_token_revoke(token=token)
+    messages.success(request, _("The token “%(name)s” is revoked.") % {"name": token.name})
+    return redirect("accounts:profile")
 
 
 @login_required

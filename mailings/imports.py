@@ -56,6 +56,8 @@ class RowError:
     line: int
     reason: str
     value: str = ""
+    code: str = "invalid"
+    field: str = ""
 
 
 @dataclass(frozen=True)
@@ -77,10 +79,13 @@ class ImportReport:
     ignored_columns: list[str] = field(default_factory=list)
     fatal: str = ""
 
-    def add_error(self, line: int, reason: str, value: str = "") -> None:
+    def add_error(self, line: int, reason: str, value: str = "", *, code: str = "invalid", field: str = "") -> None:
         self.error_count += 1
         if len(self.errors) < MAX_ERRORS_KEPT:
-            self.errors.append(RowError(line, reason, value[:200]))
+            self.errors.append(RowError(line, reason, value[:200], code, field))
+
+    def add_row_error(self, error: RowError) -> None:
+        self.add_error(error.line, error.reason, error.value, code=error.code, field=error.field)
 
     @property
     def imported(self) -> int:
@@ -141,7 +146,7 @@ def read_clients_csv(binary_file, report: ImportReport) -> Iterator[ClientRow]:
                 continue
             result = _validate(row, line, positions, width, seen)
             if isinstance(result, RowError):
-                report.add_error(result.line, result.reason, result.value)
+                report.add_row_error(result)
             else:
                 seen[result.email] = line
                 yield result
@@ -159,28 +164,94 @@ def read_clients_csv(binary_file, report: ImportReport) -> Iterator[ClientRow]:
         text.detach()
 
 
+def read_client_dicts(rows: list, report: ImportReport) -> list[ClientRow]:
+    """The good rows of the API's bulk upsert (a list of {"email", "full_name", "comment"}
+    objects); bad rows go to `report`, numbered by their position from 0.
+
+    `report.columns` gets the fields any row carries: with "update", those are
+    the fields written to clients you already have, as a CSV's columns are."""
+    present: set[str] = set()
+    good: list[ClientRow] = []
+    seen: dict[str, int] = {}
+    for index, row in enumerate(rows):
+        if not isinstance(row, dict):
+            report.add_error(index, _("expected an object with an email"), code="not_an_object")
+            continue
+        values = {}
+        for column in COLUMNS:
+            value = row.get(column, "")
+            if not isinstance(value, str):
+                report.add_error(index, _("must be a string"), code="wrong_type", field=column)
+                break
+            values[column] = value
+        else:
+            present.update(column for column in COLUMNS if column in row)
+            result = validate_client_row(index, values["email"], values["full_name"], values["comment"], seen)
+            if isinstance(result, RowError):
+                if result.code == "duplicate":
+                    result = RowError(
+                        index,
+                        _("duplicate of row %(index)s in this request") % {"index": seen[result.value]},
+                        result.value,
+                        "duplicate",
+                        "email",
+                    )
+                report.add_row_error(result)
+            else:
+                seen[result.email] = index
+                good.append(result)
+    report.columns = [c for c in COLUMNS if c in present]
+    return good
+
+
 def _validate(row: list[str], line: int, positions: dict[str, int], width: int, seen: dict[str, int]):
     missing = [str(COLUMN_LABELS[c]) for c, i in positions.items() if i >= len(row)]
     if missing:
-        return RowError(line, _("missing column: %(columns)s") % {"columns": ", ".join(missing)}, ";".join(row))
+        return RowError(
+            line, _("missing column: %(columns)s") % {"columns": ", ".join(missing)}, ";".join(row), "missing_column"
+        )
     if len(row) > width:
         return RowError(
             line,
             _("%(found)s fields but the header has %(width)s; quote values that contain the separator")
             % {"found": len(row), "width": width},
             ";".join(row),
+            "too_many_fields",
         )
-    email = normalize_email(row[positions["email"]])
-    full_name = row[positions["full_name"]].strip() if "full_name" in positions else ""
-    comment = row[positions["comment"]].strip() if "comment" in positions else ""
+    return validate_client_row(
+        line,
+        row[positions["email"]],
+        row[positions["full_name"]] if "full_name" in positions else "",
+        row[positions["comment"]] if "comment" in positions else "",
+        seen,
+    )
+
+
+def validate_client_row(line: int, email: str, full_name: str, comment: str, seen: dict[str, int]):
+    """One client of an import (CSV or the API's bulk upsert): a ClientRow, or the RowError that rejects it.
+
+    `seen` maps the emails accepted so far to their line, to refuse duplicates within one upload."""
+    email = normalize_email(email)
+    full_name, comment = full_name.strip(), comment.strip()
     if not email:
-        return RowError(line, _("the email is empty"))
+        return RowError(line, _("the email is empty"), code="required", field="email")
+    for name, value in (("email", email), ("full_name", full_name), ("comment", comment)):
+        if "\x00" in value:
+            return RowError(line, _("contains a NUL character"), code="null_characters_not_allowed", field=name)
     if not _valid_email(email):
-        return RowError(line, _("not a valid email address"), email)
+        return RowError(line, _("not a valid email address"), email, code="invalid_email", field="email")
     if len(full_name) > FULL_NAME_MAX_LENGTH:
-        return RowError(line, _("the full name is longer than %(n)s characters") % {"n": FULL_NAME_MAX_LENGTH}, email)
+        return RowError(
+            line,
+            _("the full name is longer than %(n)s characters") % {"n": FULL_NAME_MAX_LENGTH},
+            email,
+            code="max_length",
+            field="full_name",
+        )
     if email in seen:
-        return RowError(line, _("duplicate of line %(line)s in this file") % {"line": seen[email]}, email)
+        return RowError(
+            line, _("duplicate of line %(line)s in this file") % {"line": seen[email]}, email, code="duplicate"
+        )
     return ClientRow(line, email, full_name, comment)
 
 

@@ -8,12 +8,13 @@ permission (managers) and superusers see every row.
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.db.models import Case, Count, F, FloatField, Max, OuterRef, Q, Subquery, Sum, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from guardian.shortcuts import get_objects_for_user
 
-from mailings.models import Attempt, Client, Mailing, MailingStatus, Message, Run
+from mailings.models import Attempt, Client, Mailing, MailingStatus, Message, Run, normalize_email
 
 
 def _visible(user, model, queryset=None, perm="view", *, owned_only=False):
@@ -90,6 +91,13 @@ def client_search(queryset, query: str):
     return queryset.filter(Q(email__icontains=query) | Q(full_name__icontains=query))
 
 
+def clients_filter(queryset, *, email: str | None = None):
+    """The API's client filters: an exact (normalised) email."""
+    if email is not None:
+        queryset = queryset.filter(email=normalize_email(email))
+    return queryset
+
+
 def client_ids_by_email(*, owner, emails) -> dict[str, int]:
     """Which of these (normalised) emails the owner already has: uniqueness is per owner row."""
     return dict(Client.objects.filter(owner=owner, email__in=list(emails)).values_list("email", "pk"))
@@ -125,11 +133,10 @@ def _recipients_count():
     )
 
 
-def owned_mailings_with_stats(user):
+def with_stats(mailings):
     """Mailings with their run counters summed in the same query (never a scan of attempts)."""
     return (
-        owned_mailings(user)
-        .annotate(
+        mailings.annotate(
             runs_total=Count("runs"),
             sent_total=Coalesce(Sum("runs__sent_count"), 0),
             failed_total=Coalesce(Sum("runs__failed_count"), 0),
@@ -145,14 +152,23 @@ def owned_mailings_with_stats(user):
     )
 
 
-def report_totals(user) -> dict:
-    """The reports page's bottom line: all of the user's runs, summed in one query."""
-    totals = owned_runs(user).aggregate(
+def owned_mailings_with_stats(user):
+    return with_stats(owned_mailings(user))
+
+
+def run_totals(runs) -> dict:
+    """The reports page's bottom line over these runs, summed in one query."""
+    totals = runs.aggregate(
         runs=Count("pk"), sent=Coalesce(Sum("sent_count"), 0), failed=Coalesce(Sum("failed_count"), 0)
     )
     totals["attempts"] = totals["sent"] + totals["failed"]
     totals["success_rate"] = _percent(totals["sent"], totals["failed"])
     return totals
+
+
+def report_totals(user) -> dict:
+    """The reports page's bottom line: all of the user's runs."""
+    return run_totals(owned_runs(user))
 
 
 def _percent(sent, failed):
@@ -214,3 +230,14 @@ def attempts_export_rows(queryset):
         .values_list("attempted_at", "email", "status", "is_temporary", "smtp_code", "server_reply", "run_id")
         .iterator(chunk_size=2000)
     )
+
+
+def message_preview(message, client) -> dict:
+    """What `client` would receive: the message is the same for every recipient but for To."""
+    return {
+        "from_email": settings.DEFAULT_FROM_EMAIL,
+        "to": client.email,
+        "subject": message.subject,
+        "body": message.body,
+        "html_body": message.html_body,
+    }

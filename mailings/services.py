@@ -1,6 +1,7 @@
 """Writes to the mailing domain. Views, forms, the admin and tasks call these."""
 
 import logging
+from collections.abc import Iterable
 
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
@@ -116,12 +117,23 @@ def clients_import(*, owner, file, on_existing: str = OnExisting.SKIP) -> Import
     Queries grow with the number of batches, never with the number of rows.
     """
     report = ImportReport()
+    return _write_client_rows(owner, lambda: read_clients_csv(file, report), on_existing, report)
+
+
+def clients_upsert(*, owner, rows: Iterable[ClientRow], report: ImportReport, on_existing: str) -> ImportReport:
+    """The API's bulk upsert: rows already validated (mailings.imports.validate_client_row),
+    `report.columns` naming the fields they carry, written exactly as the CSV import writes."""
+    return _write_client_rows(owner, lambda: rows, on_existing, report)
+
+
+def _write_client_rows(owner, rows, on_existing, report: ImportReport) -> ImportReport:
+    """`rows()` gives the good rows (bad ones go to `report` as they are read)."""
     ctype = ContentType.objects.get_for_model(Client)
     permissions = list(Permission.objects.filter(content_type=ctype, codename__in=[f"{p}_client" for p in OWNER_PERMS]))
     try:
         with transaction.atomic():
             batch: list[ClientRow] = []
-            for row in read_clients_csv(file, report):
+            for row in rows():
                 batch.append(row)
                 if len(batch) >= IMPORT_BATCH_SIZE:
                     _import_batch(owner, batch, on_existing, report, permissions)

@@ -14,6 +14,7 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("accounts/", include("accounts.urls")),
     path("app/", include("mailings.urls")),
+    path("api/v1/", include("api.urls")),
     path("blog/", include("blog.urls")),
     path("sitemap.xml", sitemap),
 ]

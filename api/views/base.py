@@ -1,0 +1,48 @@
+"""What every resource shares: the queryset by role, strict query filters."""
+
+from rest_framework import exceptions, viewsets
+
+from api.pagination import IdCursorPagination
+from api.permissions import IsVerifiedUser, ManagersReadOnly, is_manager
+
+# The object permission a customer needs for each action (guardian codenames).
+ACTION_PERMS = {"update": "change", "partial_update": "change", "destroy": "delete", "retry_failed": "change"}
+
+
+class RoleScopedViewSet(viewsets.GenericViewSet):
+    """Customers see what they own (the `owned_*` selectors, as on their screens);
+    managers see everything (the `*_for_user` selectors, as in the admin), read-only.
+    Another owner's object is not in the queryset: a 404, never a 403."""
+
+    permission_classes = [IsVerifiedUser, ManagersReadOnly]
+    pagination_class = IdCursorPagination
+    lookup_value_regex = r"[0-9]+"
+    filter_serializer_class = None
+    model = None
+
+    def customer_queryset(self, user, perm):
+        raise NotImplementedError
+
+    def manager_queryset(self, user):
+        raise NotImplementedError
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # drf-spectacular inspecting
+            return self.model.objects.none()
+        user = self.request.user
+        if is_manager(user):
+            return self.manager_queryset(user)
+        return self.customer_queryset(user, ACTION_PERMS.get(self.action, "view"))
+
+    def filter_params(self) -> dict:
+        """The list's query parameters, validated: a bad one is a 400 with field errors."""
+        if self.filter_serializer_class is None:
+            return {}
+        serializer = self.filter_serializer_class(data=self.request.query_params)
+        if not serializer.is_valid():
+            raise exceptions.ValidationError(serializer.errors)
+        return {key: value for key, value in serializer.validated_data.items() if value is not None}
+
+    def paginated(self, queryset):
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
