@@ -1,6 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from api.serializers.fields import StrictCharField
 from mailings.imports import EMAIL_MAX_LENGTH, FULL_NAME_MAX_LENGTH, OnExisting
 from mailings.models import Client
 
@@ -9,8 +10,8 @@ BULK_MAX_ROWS = 10_000
 
 class ClientSerializer(serializers.ModelSerializer):
     email = serializers.EmailField(max_length=EMAIL_MAX_LENGTH)
-    full_name = serializers.CharField(max_length=FULL_NAME_MAX_LENGTH, required=False, allow_blank=True, default="")
-    comment = serializers.CharField(required=False, allow_blank=True, default="")
+    full_name = StrictCharField(max_length=FULL_NAME_MAX_LENGTH, required=False, allow_blank=True, default="")
+    comment = StrictCharField(required=False, allow_blank=True, default="")
 
     class Meta:
         model = Client

@@ -1,14 +1,17 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from api.serializers.fields import id_field
-from mailings.models import Attempt, AttemptStatus, Mailing, Message, Run, RunStatus
+from api.serializers.fields import StrictCharField, id_field
+from mailings.models import Attempt, AttemptStatus, Mailing, Message, Periodicity, Run, RunStatus
 
 # Recipients named by id per request (one query); "all_clients" has no limit.
 MAX_CLIENT_IDS = 10_000
 
 
 class MessageSerializer(serializers.ModelSerializer):
+    subject = StrictCharField(max_length=255)
+    body = StrictCharField()
+
     class Meta:
         model = Message
         fields = ["id", "subject", "body", "created_at", "updated_at"]
@@ -51,6 +54,7 @@ class MailingSerializer(serializers.ModelSerializer):
     all_clients = serializers.BooleanField(
         write_only=True, required=False, default=False, help_text=_("Send to all your clients.")
     )
+    periodicity = serializers.ChoiceField(choices=Periodicity.choices, default=Periodicity.ONCE)
     stats = MailingStatsSerializer(source="*", read_only=True)
 
     class Meta:
@@ -96,7 +100,7 @@ class MailingSerializer(serializers.ModelSerializer):
 
 
 class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000, help_text=_("The owner sees this reason."))
+    reason = StrictCharField(max_length=2000, help_text=_("The owner sees this reason."))
 
 
 class RunSerializer(serializers.ModelSerializer):
