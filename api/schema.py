@@ -26,3 +26,57 @@ class SessionScheme(OpenApiAuthenticationExtension):
 def only_our_api(endpoints):
     """Preprocessing hook: document /api/v1/ only (Wagtail's own admin API is internal)."""
     return [endpoint for endpoint in endpoints if endpoint[0].startswith("/api/v1/")]
+
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "description": "Every error has this shape (api.exceptions).",
+    "properties": {
+        "error": {
+            "type": "object",
+            "properties": {
+                "status": {"type": "integer"},
+                "code": {"type": "string", "description": "Machine-readable, stable."},
+                "message": {"type": "string", "description": "For people, in the request's language."},
+                "fields": {
+                    "type": "object",
+                    "description": "Validation errors only: field name -> [{code, message}].",
+                    "additionalProperties": True,
+                },
+                "retry_after": {"type": "integer", "description": "Throttled only: seconds to wait."},
+            },
+            "required": ["status", "code", "message"],
+        }
+    },
+    "required": ["error"],
+}
+ERROR_RESPONSES = {
+    "400": "Invalid input: see `error.fields`.",
+    "401": "No token, or an invalid or revoked one, or a blocked user.",
+    "403": "Not allowed for your role.",
+    "404": "No such object among those you may see.",
+    "429": "Too many requests for this token: see `Retry-After`.",
+}
+
+# Actions refused when the object is already in the state asked for.
+STATE_ACTIONS = ("/disable/", "/enable/", "/block/", "/unblock/")
+CONFLICT = "Already in that state."
+
+
+def error_responses(result, generator, request, public):
+    """Postprocessing hook: document the error shape on every operation."""
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    ref = {"$ref": "#/components/schemas/Error"}
+    for path, operations in result.get("paths", {}).items():
+        for operation in operations.values():
+            for status, description in ERROR_RESPONSES.items():
+                if status == "404" and "{" not in path:
+                    continue
+                operation["responses"].setdefault(
+                    status, {"description": description, "content": {"application/json": {"schema": ref}}}
+                )
+            if path.endswith(STATE_ACTIONS):
+                operation["responses"].setdefault(
+                    "409", {"description": CONFLICT, "content": {"application/json": {"schema": ref}}}
+                )
+    return result
