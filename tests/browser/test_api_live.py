@@ -73,5 +73,7 @@ def test_docs_page_and_schema_on_the_live_server(stack):
     assert requests.get(stack.url + "/api/v1/schema/", timeout=10).status_code == 200
     page = requests.get(stack.url + "/api/v1/docs/", timeout=10)
     assert page.status_code == 200
-    for src in re.findall(r'<script src="([^"]+)"', page.text) + re.findall(r'<link rel="stylesheet" href="([^"]+)"', page.text):
+    assets = re.findall(r'<script src="([^"]+)"', page.text) + re.findall(r'rel="stylesheet" href="([^"]+)"', page.text)
+    assert len(assets) == 5
+    for src in assets:
         assert requests.get(stack.url + src, timeout=10).status_code == 200, src
