@@ -1,6 +1,6 @@
 """What every resource shares: the queryset by role, strict query filters."""
 
-from rest_framework import exceptions, viewsets
+from rest_framework import exceptions, mixins, viewsets
 
 from api.pagination import IdCursorPagination
 from api.permissions import IsVerifiedUser, ManagersReadOnly, is_manager
@@ -46,3 +46,26 @@ class RoleScopedViewSet(viewsets.GenericViewSet):
     def paginated(self, queryset):
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class FilteredListMixin:
+    """A list filtered by validated query parameters: `filter_lookups` maps each
+    parameter of `filter_serializer_class` to its queryset lookup."""
+
+    filter_lookups: dict[str, str] = {}
+
+    def list(self, request):
+        params = self.filter_params()
+        queryset = self.get_queryset().filter(**{self.filter_lookups[key]: value for key, value in params.items()})
+        return self.paginated(queryset)
+
+
+class CrudViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    RoleScopedViewSet,
+):
+    """List, read, create, replace, update and delete: what customers do with what they own."""

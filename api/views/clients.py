@@ -1,7 +1,7 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, status
+from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -15,7 +15,7 @@ from api.serializers.clients import (
     ClientSerializer,
 )
 from api.throttling import BulkRateThrottle, TokenRateThrottle
-from api.views.base import RoleScopedViewSet
+from api.views.base import CrudViewSet
 from mailings import selectors, services
 from mailings.imports import ImportReport, read_client_dicts
 from mailings.models import Client
@@ -32,14 +32,7 @@ def _email_error(exc: DjangoValidationError):
 
 
 @extend_schema_view(list=extend_schema(parameters=[ClientFilterSerializer]))
-class ClientViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-    RoleScopedViewSet,
-):
+class ClientViewSet(CrudViewSet):
     """Your clients: the people your mailings go to."""
 
     serializer_class = ClientSerializer

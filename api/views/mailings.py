@@ -1,13 +1,13 @@
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers
+from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from api.exceptions import Conflict
 from api.permissions import HasPerm, IsVerifiedUser
 from api.serializers.mailings import MailingSerializer, ReasonSerializer
-from api.views.base import RoleScopedViewSet
+from api.views.base import CrudViewSet
 from mailings import selectors, services
 from mailings.models import Mailing
 
@@ -18,14 +18,7 @@ def _missing(field, message):
     return serializers.ValidationError({field: [serializers.ErrorDetail(message, code="does_not_exist")]})
 
 
-class MailingViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-    RoleScopedViewSet,
-):
+class MailingViewSet(CrudViewSet):
     """Your mailings, each with the reports page's numbers in `stats`."""
 
     serializer_class = MailingSerializer

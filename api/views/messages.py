@@ -1,23 +1,15 @@
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from api.serializers.mailings import MessageSerializer, PreviewParamsSerializer, PreviewSerializer
-from api.views.base import RoleScopedViewSet
+from api.views.base import CrudViewSet
 from mailings import selectors, services
 from mailings.models import Message
 
 
-class MessageViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-    RoleScopedViewSet,
-):
+class MessageViewSet(CrudViewSet):
     """Your messages: the subject and text a mailing sends."""
 
     serializer_class = MessageSerializer

@@ -12,7 +12,7 @@ from api.serializers.mailings import (
     RunFilterSerializer,
     RunSerializer,
 )
-from api.views.base import RoleScopedViewSet
+from api.views.base import FilteredListMixin, RoleScopedViewSet
 from mailings import selectors, sending
 from mailings.models import Attempt, Run
 
@@ -31,16 +31,13 @@ ATTEMPT_FILTERS = {
 }
 
 
-def _filtered(queryset, params, names):
-    return queryset.filter(**{names[key]: value for key, value in params.items()})
-
-
 @extend_schema_view(list=extend_schema(parameters=[RunFilterSerializer]))
-class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RoleScopedViewSet):
+class RunViewSet(FilteredListMixin, mixins.RetrieveModelMixin, RoleScopedViewSet):
     """Each sending of a mailing, newest first, with its counters."""
 
     serializer_class = RunSerializer
     filter_serializer_class = RunFilterSerializer
+    filter_lookups = RUN_FILTERS
     pagination_class = NewestFirstPagination
     model = Run
 
@@ -53,9 +50,6 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RoleScopedVie
     def manager_queryset(self, user):
         return selectors.runs_for_user(user)
 
-    def list(self, request):
-        return self.paginated(_filtered(self.get_queryset(), self.filter_params(), RUN_FILTERS))
-
     @extend_schema(request=None, responses=RetryResultSerializer)
     @action(detail=True, methods=["post"], url_path="retry-failed", permission_classes=[IsVerifiedUser, CustomersOnly])
     def retry_failed(self, request, pk=None):
@@ -66,11 +60,12 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RoleScopedVie
 
 
 @extend_schema_view(list=extend_schema(parameters=[AttemptFilterSerializer]))
-class AttemptViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RoleScopedViewSet):
+class AttemptViewSet(FilteredListMixin, mixins.RetrieveModelMixin, RoleScopedViewSet):
     """Every try at sending to one recipient, with the mail server's reply; newest first."""
 
     serializer_class = AttemptSerializer
     filter_serializer_class = AttemptFilterSerializer
+    filter_lookups = ATTEMPT_FILTERS
     pagination_class = NewestFirstPagination
     model = Attempt
 
@@ -79,6 +74,3 @@ class AttemptViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RoleScope
 
     def manager_queryset(self, user):
         return selectors.attempts_for_user(user)
-
-    def list(self, request):
-        return self.paginated(_filtered(self.get_queryset(), self.filter_params(), ATTEMPT_FILTERS))
