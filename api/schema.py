@@ -61,6 +61,7 @@ ERROR_RESPONSES = {
 # Actions refused when the object is already in the state asked for.
 STATE_ACTIONS = ("/disable/", "/enable/", "/block/", "/unblock/")
 CONFLICT = "Already in that state."
+TOO_LARGE = "The body is larger than API_MAX_BODY_BYTES."
 
 
 def error_responses(result, generator, request, public):
@@ -68,15 +69,16 @@ def error_responses(result, generator, request, public):
     result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
     ref = {"$ref": "#/components/schemas/Error"}
     for path, operations in result.get("paths", {}).items():
-        for operation in operations.values():
-            for status, description in ERROR_RESPONSES.items():
-                if status == "404" and "{" not in path:
-                    continue
+        for method, operation in operations.items():
+            errors = dict(ERROR_RESPONSES)
+            if "{" not in path:
+                del errors["404"]
+            if method in ("post", "put", "patch"):
+                errors["413"] = TOO_LARGE
+            if path.endswith(STATE_ACTIONS):
+                errors["409"] = CONFLICT
+            for status, description in errors.items():
                 operation["responses"].setdefault(
                     status, {"description": description, "content": {"application/json": {"schema": ref}}}
-                )
-            if path.endswith(STATE_ACTIONS):
-                operation["responses"].setdefault(
-                    "409", {"description": CONFLICT, "content": {"application/json": {"schema": ref}}}
                 )
     return result

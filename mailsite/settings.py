@@ -294,6 +294,8 @@ BOOTSTRAP5 = {
 }
 
 # --- REST API (docs/api.md) -----------------------------------------------------
+# A JSON body's limit (10,000 clients with long comments fit).
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=20 * 1024 * 1024)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # First, so a request without credentials gets 401 with `WWW-Authenticate: Bearer`.
@@ -306,7 +308,7 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "api.parsers.LimitedJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],

@@ -119,3 +119,10 @@ def test_anonymous_is_401_in_the_same_shape(anon_api):
 def test_bad_email_filter_is_400(api):
     assert_error(api.get("/api/v1/clients/", {"email": "x" * 300}), 400, "invalid")
     assert_error(api.get("/api/v1/clients/", {"email": "a\x00b"}), 400, "invalid")
+
+
+def test_a_body_over_the_limit_is_413(api, settings):
+    settings.API_MAX_BODY_BYTES = 1000
+    body = {"clients": [{"email": f"c{i}@example.org"} for i in range(100)]}
+    assert_error(api.post("/api/v1/clients/bulk/", body, format="json"), 413, "request_too_large")
+    assert not Client.objects.exists()
