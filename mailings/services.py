@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm
 from wagtail.log_actions import log
 
-from mailings import scheduling, selectors
+from mailings import scheduling, selectors, sending
 from mailings.imports import ClientRow, ImportFailedError, ImportReport, OnExisting, read_clients_csv
 from mailings.models import Client, ClientUserObjectPermission, Mailing, Message, normalize_email
 from mailings.signals import mailings_changed
@@ -313,6 +313,12 @@ def mailing_update(
     _set_recipients(mailing, clients=clients, all_clients=all_clients)
     _schedule_after_commit(mailing)
     return mailing
+
+
+def run_retry_failed(*, run) -> int:
+    """Send again, in this finished run, to the recipients whose last attempt failed
+    (the engine decides; 0 when the run is not finished or none failed)."""
+    return sending.retry_failed(run=run)
 
 
 @transaction.atomic

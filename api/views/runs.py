@@ -13,7 +13,7 @@ from api.serializers.mailings import (
     RunSerializer,
 )
 from api.views.base import FilteredListMixin, RoleScopedViewSet
-from mailings import selectors, sending
+from mailings import selectors, services
 from mailings.models import Attempt, Run
 
 RUN_FILTERS = {
@@ -56,7 +56,7 @@ class RunViewSet(FilteredListMixin, mixins.RetrieveModelMixin, RoleScopedViewSet
         """Send again, in this finished run, to the recipients whose last attempt failed
         (0 if the run is not finished or none failed)."""
         run = self.get_object()
-        return Response({"count": sending.retry_failed(run=run)})
+        return Response({"count": services.run_retry_failed(run=run)})
 
 
 @extend_schema_view(list=extend_schema(parameters=[AttemptFilterSerializer]))
