@@ -77,3 +77,12 @@ def test_docs_page_and_schema_on_the_live_server(stack):
     assert len(assets) == 5
     for src in assets:
         assert requests.get(stack.url + src, timeout=10).status_code == 200, src
+
+
+def test_swagger_ui_starts_from_our_static_script(page):
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto("/api/v1/docs/")
+    page.locator(".opblock-summary-path", has_text="/api/v1/clients/bulk/").first.wait_for()
+    assert page.locator(".opblock").count() >= 30
+    assert errors == []
