@@ -159,8 +159,6 @@ if REDIS_URL:
 else:
     Q_CLUSTER["orm"] = "default"
     Q_CLUSTER["poll"] = env.float("Q_POLL", default=0.5)
-# Tests run tasks in-process when Q_SYNC is set.
-Q_CLUSTER["sync"] = env.bool("Q_SYNC", default=False)
 
 # --- Auth -------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

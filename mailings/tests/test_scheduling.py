@@ -9,9 +9,9 @@ from django.utils import timezone
 from django_q.models import Schedule
 
 from accounts.services import user_block, user_unblock
-from mailings import scheduling, sending
+from mailings import engine
+from mailings.engine import latest_slot, next_slot_after, slot
 from mailings.models import Delivery, DeliveryState, Mailing, MailingStatus, Periodicity, Run, RunStatus
-from mailings.scheduling import latest_slot, mailing_changed, next_slot_after, slot
 from mailings.services import mailing_disable, mailing_enable
 from mailings.tests.factories import ClientFactory, MailingFactory
 
@@ -90,7 +90,7 @@ def make(user, start, end, periodicity=Periodicity.ONCE, n=2):
 def test_a_mailing_due_now_starts_at_once(smtp_server, user):
     with time_machine.travel(local(2026, 5, 1, 10, 0), tick=True):
         mailing = make(user, local(2026, 5, 1, 9), local(2026, 5, 2, 9))
-        mailing_changed(mailing)
+        engine.replan_mailing(mailing)
     run = Run.objects.get(mailing=mailing)
     assert run.scheduled_for == local(2026, 5, 1, 9)
     assert len(smtp_server.messages) == 2
@@ -102,28 +102,28 @@ def test_a_mailing_due_now_starts_at_once(smtp_server, user):
 def test_a_future_mailing_starts_by_itself_within_a_minute(smtp_server, user):
     with time_machine.travel(local(2026, 5, 1, 8, 0), tick=False):
         mailing = make(user, local(2026, 5, 1, 9), local(2026, 5, 2, 9))
-        mailing_changed(mailing)
+        engine.replan_mailing(mailing)
         mailing.refresh_from_db()
         assert (mailing.status, mailing.next_run_at) == (MailingStatus.CREATED, local(2026, 5, 1, 9))
-        wakeup = Schedule.objects.get(name=scheduling.wakeup_name(mailing.pk))
+        wakeup = Schedule.objects.get(name=engine.wakeup_name(mailing.pk))
         assert (wakeup.func, wakeup.next_run) == ("mailings.tasks.dispatch_mailing", local(2026, 5, 1, 9))
-        assert Schedule.objects.filter(name=scheduling.DISPATCH_SCHEDULE, minutes=1).exists()
+        assert Schedule.objects.filter(name=engine.DISPATCH_SCHEDULE, minutes=1).exists()
     with time_machine.travel(local(2026, 5, 1, 8, 59, 59), tick=False):
-        assert sending.dispatch_due()["started"] == []
+        assert engine.dispatch_due()["started"] == []
     with time_machine.travel(local(2026, 5, 1, 9, 0, 30), tick=True):
-        assert len(sending.dispatch_due()["started"]) == 1
+        assert len(engine.dispatch_due()["started"]) == 1
     assert len(smtp_server.messages) == 2
-    assert not Schedule.objects.filter(name=scheduling.wakeup_name(mailing.pk)).exists()
+    assert not Schedule.objects.filter(name=engine.wakeup_name(mailing.pk)).exists()
 
 
 @pytestmark_db
 def test_a_daily_mailing_runs_every_day_until_its_end_then_completes(smtp_server, user):
     mailing = make(user, local(2026, 3, 27, 9), local(2026, 3, 30, 9), Periodicity.DAILY)
     with time_machine.travel(local(2026, 3, 27, 8), tick=False):
-        mailing_changed(mailing)
+        engine.replan_mailing(mailing)
     for day in (27, 28, 29):
         with time_machine.travel(local(2026, 3, day, 9, 0, 20), tick=True):
-            sending.dispatch_due()
+            engine.dispatch_due()
         mailing.refresh_from_db()
         assert mailing.status == MailingStatus.RUNNING
     assert list(
@@ -135,7 +135,7 @@ def test_a_daily_mailing_runs_every_day_until_its_end_then_completes(smtp_server
     ]
     assert mailing.next_run_at is None
     with time_machine.travel(local(2026, 3, 30, 9, 0, 1), tick=False):
-        sending.dispatch_due()
+        engine.dispatch_due()
     mailing.refresh_from_db()
     assert mailing.status == MailingStatus.COMPLETED
     assert len(smtp_server.messages) == 6
@@ -145,11 +145,11 @@ def test_a_daily_mailing_runs_every_day_until_its_end_then_completes(smtp_server
 def test_catch_up_after_downtime_makes_one_run_for_the_latest_missed_slot(smtp_server, user):
     mailing = make(user, local(2026, 6, 1, 9), local(2026, 7, 1, 9), Periodicity.DAILY)
     with time_machine.travel(local(2026, 6, 1, 9, 0, 5), tick=False):
-        mailing_changed(mailing)
+        engine.replan_mailing(mailing)
     # The cluster was down from 2 to 5 June.
     with time_machine.travel(local(2026, 6, 5, 15, 0), tick=False):
-        assert len(sending.dispatch_due()["started"]) == 1
-        assert sending.dispatch_due()["started"] == []
+        assert len(engine.dispatch_due()["started"]) == 1
+        assert engine.dispatch_due()["started"] == []
     assert list(
         Run.objects.filter(mailing=mailing).order_by("scheduled_for").values_list("scheduled_for", flat=True)
     ) == [
@@ -164,10 +164,10 @@ def test_catch_up_after_downtime_makes_one_run_for_the_latest_missed_slot(smtp_s
 def test_monthly_sequence_from_31_january(smtp_server, user):
     mailing = make(user, local(2027, 1, 31, 9), local(2027, 4, 1), Periodicity.MONTHLY, n=1)
     with time_machine.travel(local(2027, 1, 31, 9, 1), tick=False):
-        mailing_changed(mailing)
+        engine.replan_mailing(mailing)
     for when in (local(2027, 2, 28, 9, 1), local(2027, 3, 31, 9, 1)):
         with time_machine.travel(when, tick=False):
-            sending.dispatch_due()
+            engine.dispatch_due()
     days = [
         timezone.localtime(r, LONDON).date().isoformat() for r in mailing.runs.values_list("scheduled_for", flat=True)
     ]
@@ -178,10 +178,10 @@ def test_monthly_sequence_from_31_january(smtp_server, user):
 def test_an_edit_within_the_window_starts_a_run_at_once(smtp_server, user):
     mailing = make(user, local(2026, 6, 1, 9), local(2026, 7, 1, 9), Periodicity.WEEKLY)
     with time_machine.travel(local(2026, 6, 1, 9, 0, 5), tick=False):
-        mailing_changed(mailing)
+        engine.replan_mailing(mailing)
     with time_machine.travel(local(2026, 6, 3, 12, 0), tick=False):
         mailing.clients.add(ClientFactory(owner=user))
-        mailing_changed(mailing)
+        engine.replan_mailing(mailing)
     runs = list(mailing.runs.order_by("scheduled_for"))
     assert [r.scheduled_for for r in runs] == [local(2026, 6, 1, 9), local(2026, 6, 3, 12)]
     assert runs[1].recipients_count == 3
@@ -192,8 +192,8 @@ def test_an_edit_within_the_window_starts_a_run_at_once(smtp_server, user):
 @pytestmark_db
 def test_a_completed_one_off_mailing_is_not_sent_again_by_an_edit(smtp_server, user):
     mailing = make(user, timezone.now() - timedelta(hours=1), timezone.now() + timedelta(days=1))
-    mailing_changed(mailing)
-    mailing_changed(mailing)
+    engine.replan_mailing(mailing)
+    engine.replan_mailing(mailing)
     assert mailing.runs.count() == 1
 
 
@@ -201,14 +201,14 @@ def test_a_completed_one_off_mailing_is_not_sent_again_by_an_edit(smtp_server, u
 def test_a_disabled_mailing_starts_no_run_and_enabling_it_starts_one(smtp_server, user, manager):
     mailing = make(user, local(2026, 6, 1, 9), local(2026, 7, 1, 9), Periodicity.DAILY)
     with time_machine.travel(local(2026, 6, 1, 8), tick=False):
-        mailing_changed(mailing)
+        engine.replan_mailing(mailing)
         mailing_disable(mailing=mailing, by=manager, reason="Spam complaints")
-        mailing_changed(mailing)
+        engine.replan_mailing(mailing)
     with time_machine.travel(local(2026, 6, 2, 10), tick=False):
-        assert sending.dispatch_due()["started"] == []
+        assert engine.dispatch_due()["started"] == []
         assert mailing.runs.count() == 0
         mailing_enable(mailing=mailing, by=manager)
-        mailing_changed(mailing)
+        engine.replan_mailing(mailing)
     assert [r.scheduled_for for r in mailing.runs.all()] == [local(2026, 6, 2, 9)]
 
 
@@ -216,11 +216,11 @@ def test_a_disabled_mailing_starts_no_run_and_enabling_it_starts_one(smtp_server
 def test_a_blocked_owner_starts_no_run(smtp_server, user, manager, django_capture_on_commit_callbacks):
     mailing = make(user, local(2026, 6, 1, 9), local(2026, 7, 1, 9), Periodicity.DAILY)
     with time_machine.travel(local(2026, 6, 1, 8), tick=False):
-        mailing_changed(mailing)
+        engine.replan_mailing(mailing)
         with django_capture_on_commit_callbacks(execute=True):
             user_block(user=user, by=manager, reason="Fraud")
     with time_machine.travel(local(2026, 6, 3, 10), tick=False):
-        assert sending.dispatch_due()["started"] == []
+        assert engine.dispatch_due()["started"] == []
         with django_capture_on_commit_callbacks(execute=True):
             user_unblock(user=user, by=manager)
     assert [r.scheduled_for for r in mailing.runs.all()] == [local(2026, 6, 3, 9)]
@@ -242,13 +242,13 @@ def test_disabling_a_mailing_mid_run_stops_it_and_records_the_rest_as_not_sent(s
     settings.MAILINGS_CHECK_SECONDS = 0
     mailing = make(user, timezone.now() - timedelta(minutes=1), timezone.now() + timedelta(days=1), n=6)
     run = Run.objects.create(mailing=mailing, scheduled_for=mailing.start_at, status=RunStatus.PENDING)
-    sending.snapshot_recipients(run)
+    engine.snapshot_recipients(run)
 
     def disable():
         # A manager, in another process: the chunk notices between messages.
         Mailing.objects.filter(pk=mailing.pk).update(is_active=False, disabled_reason="Spam complaints")
 
-    result = sending.send_chunk(run.pk, progress=_stop_after(2, disable))
+    result = engine.send_chunk(run.pk, progress=_stop_after(2, disable))
     assert result.stopped
     run.refresh_from_db()
     assert run.status == RunStatus.STOPPED
@@ -266,9 +266,9 @@ def test_blocking_the_owner_mid_run_stops_it(smtp_server, user, manager, setting
     settings.MAILINGS_CHECK_SECONDS = 0
     mailing = make(user, timezone.now() - timedelta(minutes=1), timezone.now() + timedelta(days=1), n=5)
     run = Run.objects.create(mailing=mailing, scheduled_for=mailing.start_at, status=RunStatus.PENDING)
-    sending.snapshot_recipients(run)
+    engine.snapshot_recipients(run)
 
-    result = sending.send_chunk(run.pk, progress=_stop_after(3, lambda: user_block(user=user, by=manager)))
+    result = engine.send_chunk(run.pk, progress=_stop_after(3, lambda: user_block(user=user, by=manager)))
 
     assert result.stopped
     run.refresh_from_db()
@@ -283,11 +283,11 @@ def test_disabling_stops_a_deferred_run_at_once(smtp_server, user, manager, sett
 
     settings.EMAIL_PORT = closed_port()
     mailing = make(user, timezone.now() - timedelta(minutes=1), timezone.now() + timedelta(days=1), n=3)
-    mailing_changed(mailing)
+    engine.replan_mailing(mailing)
     run = mailing.runs.get()
     assert run.status == RunStatus.DEFERRED
     mailing_disable(mailing=mailing, by=manager, reason="Paused")
-    mailing_changed(mailing)
+    engine.replan_mailing(mailing)
     run.refresh_from_db()
     assert (run.status, run.skipped_count) == (RunStatus.STOPPED, 3)
 
@@ -295,21 +295,21 @@ def test_disabling_stops_a_deferred_run_at_once(smtp_server, user, manager, sett
 @pytestmark_db
 def test_deleting_a_mailing_leaves_nothing_scheduled(user):
     mailing = make(user, timezone.now() + timedelta(days=1), timezone.now() + timedelta(days=2))
-    mailing_changed(mailing)
-    assert Schedule.objects.filter(name=scheduling.wakeup_name(mailing.pk)).exists()
+    engine.replan_mailing(mailing)
+    assert Schedule.objects.filter(name=engine.wakeup_name(mailing.pk)).exists()
     pk = mailing.pk
     Mailing.objects.filter(owner=user).delete()  # the queryset delete a cascade makes
     assert not Mailing.objects.filter(pk=pk).exists()
-    assert not Schedule.objects.filter(name=scheduling.wakeup_name(pk)).exists()
-    assert Schedule.objects.filter(name=scheduling.DISPATCH_SCHEDULE).count() == 1
+    assert not Schedule.objects.filter(name=engine.wakeup_name(pk)).exists()
+    assert Schedule.objects.filter(name=engine.DISPATCH_SCHEDULE).count() == 1
 
 
 @pytestmark_db
 def test_two_dispatchers_never_take_the_same_slot(smtp_server, user):
     mailing = make(user, timezone.now() - timedelta(minutes=1), timezone.now() + timedelta(days=1))
     Mailing.objects.filter(pk=mailing.pk).update(next_run_at=mailing.start_at)
-    first = sending.start_due_run(mailing.pk)
-    second = sending.start_due_run(mailing.pk)
+    first = engine.start_due_run(mailing.pk)
+    second = engine.start_due_run(mailing.pk)
     assert first is not None
     assert second is None
     assert mailing.runs.count() == 1

@@ -5,9 +5,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from mailings import sending
+from mailings import engine
 from mailings.models import Attempt, AttemptStatus, Delivery, DeliveryState, MailingStatus, Run, RunStatus
-from mailings.scheduling import mailing_changed
 from mailings.tests.factories import ClientFactory, MailingFactory, MessageFactory
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +25,7 @@ def test_a_due_mailing_sends_one_proper_email_per_client(smtp_server, user):
     clients[0].full_name = "Zoë Ångström"
     clients[0].save()
 
-    mailing_changed(mailing)
+    engine.replan_mailing(mailing)
 
     run = Run.objects.get(mailing=mailing)
     assert run.status == RunStatus.FINISHED
@@ -58,7 +57,7 @@ def test_a_run_is_split_into_chunks_each_on_one_connection(smtp_server, user, se
     mailing, _clients = make_mailing(user, n=5)
     before = smtp_server.handler.connections
 
-    mailing_changed(mailing)
+    engine.replan_mailing(mailing)
 
     assert smtp_server.handler.connections - before == 3
     assert len(smtp_server.messages) == 5
@@ -70,10 +69,10 @@ def test_a_run_is_split_into_chunks_each_on_one_connection(smtp_server, user, se
 def test_a_claimed_chunk_is_never_claimed_twice(user):
     mailing, _clients = make_mailing(user, n=5, start_at=timezone.now() + timedelta(days=1))
     run = Run.objects.create(mailing=mailing, scheduled_for=timezone.now())
-    sending.snapshot_recipients(run)
-    _token_a, rows_a = sending.claim(run.pk, 3)
-    _token_b, rows_b = sending.claim(run.pk, 3)
-    _token_c, rows_c = sending.claim(run.pk, 3)
+    engine.snapshot_recipients(run)
+    _token_a, rows_a = engine.claim(run.pk, 3)
+    _token_b, rows_b = engine.claim(run.pk, 3)
+    _token_c, rows_c = engine.claim(run.pk, 3)
     assert len(rows_a) == 3
     assert len(rows_b) == 2
     assert rows_c == []
@@ -86,16 +85,16 @@ def test_a_success_on_record_is_never_sent_again(smtp_server, user):
     journal and the client gets nothing more."""
     mailing, clients = make_mailing(user, n=3, start_at=timezone.now() + timedelta(days=1))
     run = Run.objects.create(mailing=mailing, scheduled_for=timezone.now(), status=RunStatus.SENDING)
-    sending.snapshot_recipients(run)
-    _token, rows = sending.claim(run.pk, 10)
+    engine.snapshot_recipients(run)
+    _token, rows = engine.claim(run.pk, 10)
     Attempt.objects.create(
         mailing=mailing, run=run, client_id=rows[0].client_id, email=rows[0].email, status=AttemptStatus.SUCCESS
     )
     Delivery.objects.filter(run=run).update(claimed_at=timezone.now() - timedelta(hours=1))
 
-    assert sending.settle_stale_claims() == 3
+    assert engine.settle_stale_claims() == 3
     assert Delivery.objects.get(run=run, client_id=rows[0].client_id).state == DeliveryState.SENT
-    sending.send_run_inline(run.pk)
+    engine.send_run_inline(run.pk)
 
     assert sorted(smtp_server.handler.recipients) == sorted(c.email for c in clients[1:])
     assert Attempt.objects.filter(run=run, status=AttemptStatus.SUCCESS).count() == 3
@@ -115,7 +114,7 @@ def test_the_database_refuses_a_second_success_for_a_client_and_run(user):
 
 def test_a_mailing_without_clients_finishes_at_once(smtp_server, user):
     mailing, _ = make_mailing(user, n=0)
-    mailing_changed(mailing)
+    engine.replan_mailing(mailing)
     run = Run.objects.get(mailing=mailing)
     assert (run.status, run.recipients_count) == (RunStatus.FINISHED, 0)
     mailing.refresh_from_db()
@@ -129,9 +128,9 @@ def test_a_worker_writes_the_journal_on_its_own_connection(smtp_server, user, se
     settings.MAILINGS_CHUNK_SIZE = 50
     mailing, _clients = make_mailing(user, n=60)
     run = Run.objects.create(mailing=mailing, scheduled_for=timezone.now(), status=RunStatus.PENDING)
-    sending.snapshot_recipients(run)
+    engine.snapshot_recipients(run)
 
-    results = sending.send_run_inline(run.pk)
+    results = engine.send_run_inline(run.pk)
 
     assert [r.sent for r in results] == [50, 10, 0]
     assert Attempt.objects.filter(run=run, status=AttemptStatus.SUCCESS).count() == 60

@@ -6,7 +6,7 @@ import pytest
 from django.core import mail
 from django_q.models import Schedule
 
-from mailings.smtp import Fault, MessageTemplate, SMTPTransport, classify_reply
+from mailings.engine import Fault, MessageTemplate, SMTPTransport, classify_reply
 from mailsite.emails import deliver_email, send_email_later
 from mailsite.testing.smtp import closed_port
 
