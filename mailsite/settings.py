@@ -148,7 +148,8 @@ Q_CLUSTER = {
     # retry must exceed timeout, or django-q2 re-delivers a task still running.
     "retry": env.int("Q_RETRY", default=660),
     "max_attempts": 3,
-    "queue_limit": 50,
+    # Tasks a cluster takes off the broker ahead of its workers.
+    "queue_limit": env.int("Q_QUEUE_LIMIT", default=50),
     "bulk": 10,
     "catch_up": False,
     "save_limit": 1000,

@@ -79,6 +79,9 @@ class Clusters:
             "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
             "EMAIL_TIMEOUT": "5",
             "Q_WORKERS": str(workers),
+            # No hoarding: a cluster takes no more chunks off Redis than its workers can start,
+            # so a cluster that is slower to get the CPU still finds chunks left to send.
+            "Q_QUEUE_LIMIT": str(workers),
             "MAILINGS_NODE_NAME": name,
             "MAILINGS_CHUNK_SIZE": "100",
             "MAILINGS_CLAIM_STALE_SECONDS": "3",
