@@ -8,8 +8,8 @@ from django.utils import timezone
 from wagtail.models import ModelLogEntry
 
 from mailings.models import Mailing, Run, RunStatus
-from mailings.scheduling import mailing_changed
 from mailings.tests.factories import ClientFactory, MailingFactory, MessageFactory
+from mailings.tests.test_sending_retry_view import finished_run  # noqa: F401 - the screens' fixture
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/mailings/"
@@ -138,26 +138,14 @@ def test_customers_cannot_disable_even_their_own(api, user):
     assert mailing.is_active
 
 
-@pytest.fixture
-def finished_run(smtp_server, user):
-    clients = [ClientFactory(owner=user, email=e) for e in ("a@example.org", "b@example.org")]
-    start = timezone.now() - timedelta(minutes=1)
-    mailing = MailingFactory(owner=user, start_at=start, end_at=start + timedelta(days=1), clients=clients)
-    fault = smtp_server.fault("rcpt_550", match=["b@example.org"])
-    mailing_changed(mailing)
-    fault.times = 0
-    run = Run.objects.get(mailing=mailing)
-    assert (run.status, run.failed_count) == (RunStatus.FINISHED, 1)
-    return run
-
-
-def test_retry_failed_recipients_of_a_run(api, other_api, manager_api, finished_run, smtp_server):
-    url = f"/api/v1/runs/{finished_run.pk}/retry-failed/"
+def test_retry_failed_recipients_of_a_run(request, api, other_api, manager_api, smtp_server):
+    run = request.getfixturevalue("finished_run")
+    url = f"/api/v1/runs/{run.pk}/retry-failed/"
     assert other_api.post(url).status_code == 404
     assert manager_api.post(url).status_code == 403
     response = api.post(url)
     assert response.status_code == 200
     assert response.json() == {"count": 1}
-    finished_run.refresh_from_db()
-    assert (finished_run.status, finished_run.sent_count, finished_run.failed_count) == (RunStatus.FINISHED, 2, 0)
+    run.refresh_from_db()
+    assert (run.status, run.sent_count, run.failed_count) == (RunStatus.FINISHED, 3, 0)
     assert api.post(url).json() == {"count": 0}

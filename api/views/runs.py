@@ -42,10 +42,8 @@ class RunViewSet(FilteredListMixin, mixins.RetrieveModelMixin, RoleScopedViewSet
     model = Run
 
     def customer_queryset(self, user, perm):
-        if perm == "view":
-            return selectors.owned_runs(user)
         # Acting on a run (retry) needs the change permission on its mailing.
-        return selectors.owned_runs(user).filter(mailing__in=selectors.owned_mailings(user, perm=perm).values("pk"))
+        return selectors.owned_runs(user, perm=perm)
 
     def manager_queryset(self, user):
         return selectors.runs_for_user(user)
