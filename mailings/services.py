@@ -1,7 +1,6 @@
 """Writes to the mailing domain. Views, forms, the admin and tasks call these."""
 
 import logging
-from collections.abc import Iterable
 
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
@@ -14,7 +13,14 @@ from guardian.shortcuts import assign_perm
 from wagtail.log_actions import log
 
 from mailings import engine, selectors
-from mailings.imports import ClientRow, ImportFailedError, ImportReport, OnExisting, read_clients_csv
+from mailings.imports import (
+    ClientRow,
+    ImportFailedError,
+    ImportReport,
+    OnExisting,
+    read_client_dicts,
+    read_clients_csv,
+)
 from mailings.models import Client, ClientUserObjectPermission, Mailing, Message, Run, normalize_email
 from mailings.signals import mailings_changed
 
@@ -120,10 +126,13 @@ def clients_import(*, owner, file, on_existing: str = OnExisting.SKIP) -> Import
     return _write_client_rows(owner, lambda: read_clients_csv(file, report), on_existing, report)
 
 
-def clients_upsert(*, owner, rows: Iterable[ClientRow], report: ImportReport, on_existing: str) -> ImportReport:
-    """The API's bulk upsert: rows already validated (mailings.imports.validate_client_row),
-    `report.columns` naming the fields they carry, written exactly as the CSV import writes."""
-    return _write_client_rows(owner, lambda: rows, on_existing, report)
+def clients_upsert(*, owner, rows: list, on_existing: str = OnExisting.UPDATE) -> ImportReport:
+    """The API's bulk upsert: a list of {"email", "full_name", "comment"} objects, each
+    checked as a CSV line is (mailings.imports.read_client_dicts) and written exactly
+    as the CSV import writes; bad rows are reported by their position."""
+    report = ImportReport()
+    good = read_client_dicts(rows, report)
+    return _write_client_rows(owner, lambda: good, on_existing, report)
 
 
 def _write_client_rows(owner, rows, on_existing, report: ImportReport) -> ImportReport:

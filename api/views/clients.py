@@ -17,7 +17,6 @@ from api.serializers.clients import (
 from api.throttling import BulkRateThrottle, TokenRateThrottle
 from api.views.base import CrudViewSet
 from mailings import selectors, services
-from mailings.imports import ImportReport, read_client_dicts
 from mailings.models import Client
 
 
@@ -83,10 +82,8 @@ class ClientViewSet(CrudViewSet):
         each bad row is reported with its position, and the others are still written."""
         params = BulkUpsertSerializer(data=request.data)
         params.is_valid(raise_exception=True)
-        report = ImportReport()
-        rows = read_client_dicts(params.validated_data["clients"], report)
-        services.clients_upsert(
-            owner=request.user, rows=rows, report=report, on_existing=params.validated_data["on_existing"]
+        report = services.clients_upsert(
+            owner=request.user, rows=params.validated_data["clients"], on_existing=params.validated_data["on_existing"]
         )
         if report.fatal:
             raise Conflict(report.fatal)
