@@ -15,9 +15,9 @@ from django.urls import clear_url_caches, resolve, reverse
 from guardian.shortcuts import assign_perm, get_objects_for_user
 
 from accounts.models import User
+from core.mailsink import MaildirHandler
+from core.testing.smtp import SMTPTestServer
 from mailings.tests.factories import ClientFactory
-from mailsite.mailsink import MaildirHandler
-from mailsite.testing.smtp import SMTPTestServer
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 

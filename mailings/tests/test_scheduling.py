@@ -279,7 +279,7 @@ def test_blocking_the_owner_mid_run_stops_it(smtp_server, user, manager, setting
 
 @pytestmark_db
 def test_disabling_stops_a_deferred_run_at_once(smtp_server, user, manager, settings):
-    from mailsite.testing.smtp import closed_port
+    from core.testing.smtp import closed_port
 
     settings.EMAIL_PORT = closed_port()
     mailing = make(user, timezone.now() - timedelta(minutes=1), timezone.now() + timedelta(days=1), n=3)
