@@ -1,6 +1,7 @@
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from wagtail.models import GroupPagePermission, GroupPagePermissionManager
 
 from core.normalize import normalize_email
 
@@ -63,5 +64,25 @@ class User(AbstractUser):
         return self.email
 
     def save(self, *args, **kwargs):
-        self.email = (self.email or "").strip().lower()
+        self.email = normalize_email(self.email)
         super().save(*args, **kwargs)
+
+
+class RolePagePermissionManager(GroupPagePermissionManager):
+    def get_by_natural_key(self, group, page, permission):
+        return self.get(group=group, page=page, permission=permission)
+
+
+class RolePagePermission(GroupPagePermission):
+    """Wagtail's page permission rows, with the natural key Wagtail gives only to
+    collection permissions, so that the roles fixture (accounts/fixtures/roles.json)
+    loads into any database, again and again. Same table, no new column."""
+
+    objects = RolePagePermissionManager()
+
+    class Meta:
+        proxy = True
+        default_permissions = ()
+
+    def natural_key(self):
+        return (self.group, self.page, self.permission)
