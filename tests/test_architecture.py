@@ -189,24 +189,29 @@ def test_checker_finds_a_cycle_in_a_synthetic_graph():
     assert cycles(graph) == []
 
 
-def test_checker_finds_a_cycle_hidden_inside_a_function(tmp_path):
+def fake_graph(tmp_path, modules: dict[str, str]) -> dict[str, set[str]]:
+    """The import graph of a throwaway package `fake` with these modules."""
     package = tmp_path / "fake"
     package.mkdir()
-    (package / "__init__.py").write_text("")
-    (package / "models.py").write_text("def context():\n    from fake.selectors import rows\n    return rows()\n")
-    (package / "selectors.py").write_text("from fake.models import context\n\ndef rows():\n    return []\n")
-    graph = import_graph(project_files(tmp_path, ["fake"]))
+    for name, source in {"__init__": "", **modules}.items():
+        (package / f"{name}.py").write_text(source)
+    return import_graph(project_files(tmp_path, ["fake"]))
+
+
+def test_checker_finds_a_cycle_hidden_inside_a_function(tmp_path):
+    graph = fake_graph(
+        tmp_path,
+        {
+            "models": "def context():\n    from fake.selectors import rows\n    return rows()\n",
+            "selectors": "from fake.models import context\n\ndef rows():\n    return []\n",
+        },
+    )
     assert cycles(graph) == [["fake.models", "fake.selectors"]]
     assert violations(graph) == ["fake.models (models) imports fake.selectors (selectors)"]
 
 
 def test_checker_resolves_relative_imports(tmp_path):
-    package = tmp_path / "fake"
-    package.mkdir()
-    (package / "__init__.py").write_text("")
-    (package / "views.py").write_text("")
-    (package / "services.py").write_text("from . import views\nfrom .views import x\n")
-    graph = import_graph(project_files(tmp_path, ["fake"]))
+    graph = fake_graph(tmp_path, {"views": "", "services": "from . import views\nfrom .views import x\n"})
     assert graph["fake.services"] == {"fake.views"}
     assert violations(graph) == ["fake.services (services) imports fake.views (views)"]
 
