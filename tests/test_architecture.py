@@ -87,14 +87,32 @@ def _known_prefix(name: str, files: dict[str, Path]) -> str | None:
     return name or None
 
 
+def _bound_names(tree: ast.Module) -> set[str]:
+    """The names a module binds at its top level (what `from module import name` finds first)."""
+    names = set()
+    for node in tree.body:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.FunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return names
+
+
 def import_graph(files: dict[str, Path]) -> dict[str, set[str]]:
-    """module -> project modules it imports (`from a import b` is a.b when b is a module)."""
+    """module -> project modules it imports. `from a import b` is the module a.b
+    when a.b exists and a binds no name b (a package's API re-exporting a
+    function named like its module gives the function, from the package)."""
+    trees = {module: ast.parse(path.read_text(encoding="utf-8"), filename=str(path)) for module, path in files.items()}
+    bound = {module: _bound_names(tree) for module, tree in trees.items()}
     graph = {}
     for module, path in files.items():
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         targets = set()
-        for base, names in _imported_names(tree, module, path.name == "__init__.py"):
-            submodules = [f"{base}.{name}" for name in names if f"{base}.{name}" in files]
+        for base, names in _imported_names(trees[module], module, path.name == "__init__.py"):
+            submodules = [
+                f"{base}.{name}" for name in names if f"{base}.{name}" in files and name not in bound.get(base, ())
+            ]
             targets.update(submodules)
             if len(submodules) < len(names) or not names:
                 targets.add(_known_prefix(base, files))
@@ -214,6 +232,19 @@ def test_checker_resolves_relative_imports(tmp_path):
     graph = fake_graph(tmp_path, {"views": "", "services": "from . import views\nfrom .views import x\n"})
     assert graph["fake.services"] == {"fake.views"}
     assert violations(graph) == ["fake.services (services) imports fake.views (views)"]
+
+
+def test_a_name_the_package_binds_is_the_package_not_its_module(tmp_path):
+    graph = fake_graph(
+        tmp_path,
+        {
+            "backoff": "def backoff():\n    return 1\n",
+            "__init__": "from fake.backoff import backoff\n",
+            "tasks": "from fake import backoff\n",
+        },
+    )
+    assert graph["fake.tasks"] == {"fake"}
+    assert graph["fake"] == {"fake.backoff"}
 
 
 def test_checker_keeps_the_engine_closed_and_core_apart():

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from mailings import scheduling
+from mailings import engine
 from mailings.models import Client, Mailing, MailingStatus, Message, Periodicity, Run
 from mailings.tests.factories import ClientFactory, MailingFactory, MessageFactory
 
@@ -16,9 +16,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def scheduled(monkeypatch):
-    """Records the scheduler calls the services promise (the engine fills mailing_changed in)."""
+    """Records the scheduler calls the services promise (the engine's replan_mailing)."""
     calls = []
-    monkeypatch.setattr(scheduling, "mailing_changed", lambda mailing: calls.append(mailing.pk))
+    monkeypatch.setattr(engine, "replan_mailing", lambda mailing: calls.append(mailing.pk))
     return calls
 
 
