@@ -16,9 +16,10 @@ from wagtail.log_actions import log
 
 from accounts.models import ApiToken, User
 from accounts.tokens import api_token_hash, make_verification_token, new_api_token_secret
+from core.emails import send_email_later
+from core.normalize import normalize_email
 from mailings import services as mailing_services
 from mailings.models import Mailing
-from mailsite.emails import send_email_later
 
 logger = logging.getLogger(__name__)
 
@@ -30,10 +31,6 @@ ROLE_GROUPS = {"manager": "Managers", "editor": "Content editors", "customer": N
 
 class EmailTakenError(Exception):
     """The address belongs to another account."""
-
-
-def normalize_email(email: str) -> str:
-    return (email or "").strip().lower()
 
 
 @transaction.atomic

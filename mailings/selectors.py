@@ -14,7 +14,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from guardian.shortcuts import get_objects_for_user
 
-from mailings.models import Attempt, Client, Mailing, MailingStatus, Message, Run, normalize_email
+from core.normalize import normalize_email
+from mailings.models import Attempt, Client, Mailing, MailingStatus, Message, Run
 
 
 def _visible(user, model, queryset=None, perm="view", *, owned_only=False):

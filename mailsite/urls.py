@@ -15,13 +15,12 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("app/", include("mailings.urls")),
     path("api/v1/", include("api.urls")),
-    path("blog/", include("blog.urls")),
     path("sitemap.xml", sitemap),
 ]
 
 if settings.DEBUG:
     # The mail sink's outbox exists only in development.
-    urlpatterns += [path("outbox/", include("mailsite.outbox.urls"))]
+    urlpatterns += [path("outbox/", include("core.outbox.urls"))]
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
 # Wagtail's page serving catches everything else, so it comes last.
