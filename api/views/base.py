@@ -38,7 +38,8 @@ class RoleScopedViewSet(viewsets.GenericViewSet):
         """The list's query parameters, validated: a bad one is a 400 with field errors."""
         if self.filter_serializer_class is None:
             return {}
-        serializer = self.filter_serializer_class(data=self.request.query_params)
+        # A plain dict, not the QueryDict: DRF reads a missing boolean in form data as False.
+        serializer = self.filter_serializer_class(data=self.request.query_params.dict())
         if not serializer.is_valid():
             raise exceptions.ValidationError(serializer.errors)
         return {key: value for key, value in serializer.validated_data.items() if value is not None}
