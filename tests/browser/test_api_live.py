@@ -86,3 +86,28 @@ def test_swagger_ui_starts_from_our_static_script(page):
     page.locator(".opblock-summary-path", has_text="/api/v1/clients/bulk/").first.wait_for()
     assert page.locator(".opblock").count() >= 30
     assert errors == []
+
+
+STRICT_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'self'"
+)
+
+
+def test_swagger_ui_works_under_a_strict_content_security_policy(page):
+    """The policy issue 11 puts on public pages (no inline script or style), added here
+    to the docs page's response, so this holds whether or not that middleware is in."""
+
+    def with_csp(route):
+        response = route.fetch()
+        route.fulfill(response=response, headers={**response.headers, "content-security-policy": STRICT_CSP})
+
+    page.route("**/api/v1/docs/", with_csp)
+    violations = []
+    page.on("console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None)
+    response = page.goto("/api/v1/docs/")
+    assert response.headers["content-security-policy"] == STRICT_CSP
+    page.locator(".opblock-summary-path", has_text="/api/v1/clients/bulk/").first.wait_for()
+    page.locator(".opblock-summary", has_text="/api/v1/clients/bulk/").first.click()
+    page.get_by_role("button", name="Try it out").first.wait_for()
+    assert violations == []
