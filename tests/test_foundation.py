@@ -71,10 +71,10 @@ def test_redis_url_switches_cache_and_broker():
     code = (
         "from django.conf import settings as s;"
         "print(s.CACHES['default']['BACKEND'], s.CACHES['default']['OPTIONS']['IGNORE_EXCEPTIONS'],"
-        " s.Q_CLUSTER.get('django_redis'), s.Q_CLUSTER.get('orm'))"
+        " s.Q_CLUSTER['redis'].split('?')[0], s.Q_CLUSTER.get('orm'))"
     )
     out = settings_printed(code, REDIS_URL="redis://127.0.0.1:6379/9")
-    assert out == ["django_redis.cache.RedisCache", "True", "default", "None"]
+    assert out == ["django_redis.cache.RedisCache", "True", "redis://127.0.0.1:6379/9", "None"]
 
 
 @pytest.mark.django_db
