@@ -60,6 +60,12 @@ class User(AbstractUser):
     def __str__(self):
         return self.email
 
+    def clean(self):
+        # Before the unique check of every model form (Wagtail's user forms too),
+        # so a case variant of a taken address is a field error, not an IntegrityError.
+        super().clean()
+        self.email = (self.email or "").strip().lower()
+
     def save(self, *args, **kwargs):
         self.email = (self.email or "").strip().lower()
         super().save(*args, **kwargs)

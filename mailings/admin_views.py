@@ -35,6 +35,7 @@ from wagtail_modeladmin.options import ModelAdmin
 from wagtail_modeladmin.views import InspectView
 
 from mailings import selectors, services
+from mailings.admin_index import FilterSafeIndexView
 from mailings.models import AttemptStatus, MailingStatus
 
 LATEST_RUNS = 10
@@ -110,6 +111,7 @@ class SelectorModelAdmin(ModelAdmin):
 
     permission_helper_class = ReadOnlyPermissionHelper
     button_helper_class = ActionButtonHelper
+    index_view_class = FilterSafeIndexView
     inspect_view_enabled = True
     list_per_page = 50
 

@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -35,9 +36,7 @@ def run_retry_failed(request, pk):
     target = request.POST.get("next", "")
     hosts = {request.get_host()}
     safe = url_has_allowed_host_and_scheme(target, allowed_hosts=hosts, require_https=request.is_secure())
-    if not safe:
-        target = "mailings:dashboard"
-    return redirect(target)
+    return HttpResponseRedirect(target) if safe and target else redirect("mailings:dashboard")
 
 
 # Appended to mailings.urls (namespace "mailings").

@@ -192,6 +192,8 @@ def _validate(row: list[str], line: int, positions: dict[str, int], width: int, 
             % {"found": len(row), "width": width},
             ";".join(row),
         )
+    if any("\x00" in cell for cell in row):
+        return RowError(line, _("the row contains a NUL character"), ";".join(row).replace("\x00", "\\0"))
     email = normalize_email(row[positions["email"]])
     full_name = row[positions["full_name"]].strip() if "full_name" in positions else ""
     comment = row[positions["comment"]].strip() if "comment" in positions else ""
