@@ -285,6 +285,8 @@ WAGTAILADMIN_BASE_URL = SITE_URL
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 # No calls to outside services: no Gravatar (it would send a hash of every email abroad).
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
+# Nor Wagtail's check for new releases (the admin's browser would call releases.wagtail.org).
+WAGTAIL_ENABLE_UPDATE_CHECK = False
 # Wagtail's own password reset and email change skip our rules (blocked users,
 # throttle, verification): they are off, and the admin links to ours instead.
 WAGTAIL_PASSWORD_RESET_ENABLED = False

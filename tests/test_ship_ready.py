@@ -249,11 +249,13 @@ def test_our_templates_have_no_inline_script_handler_or_style():
 
 
 @pytest.mark.django_db
-def test_admin_shows_no_gravatar(client, superuser):
+def test_admin_calls_no_outside_service(client, superuser):
     client.force_login(superuser)
     for url in ["/admin/", reverse("wagtailadmin_account"), reverse("wagtailusers_users:index")]:
-        html = client.get(url).content.decode()
-        assert "gravatar" not in html.lower(), url
+        html = client.get(url).content.decode().lower()
+        assert "gravatar" not in html, url
+        assert "releases.wagtail.org" not in html, url
+        assert "data-w-upgrade" not in html, url
 
 
 @pytest.mark.django_db
