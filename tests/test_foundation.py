@@ -20,14 +20,13 @@ from mailsite.mailsink import MaildirHandler
 from mailsite.testing.smtp import SMTPTestServer
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-PRODUCTION_KEY = "x" * 20 + "-a-long-random-production-secret-" + "y" * 20
 
 
 def test_check_deploy_prints_no_warning_in_production_posture(tmp_path):
     env = {
         **os.environ,
         "DJANGO_DEBUG": "false",
-        "DJANGO_SECRET_KEY": PRODUCTION_KEY,
+        "DJANGO_SECRET_KEY": "x" * 20 + "-a-long-random-production-secret-" + "y" * 20,
         "DJANGO_ALLOWED_HOSTS": "mailsite.example.com",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
     }
@@ -44,7 +43,7 @@ def test_check_deploy_prints_no_warning_in_production_posture(tmp_path):
     assert "System check identified no issues" in result.stdout
 
 
-def settings_printed(code, **env_vars):
+def _settings_printed(code, **env_vars):
     """Run `code` in a fresh process whose settings are read from `env_vars`; its printed words."""
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "mailsite.settings", **env_vars}
     return subprocess.run(
@@ -63,7 +62,7 @@ def test_production_posture_settings():
         "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS > 0,"
         " s.STORAGES['staticfiles']['BACKEND'])"
     )
-    out = settings_printed(code, DJANGO_DEBUG="false", DJANGO_SECRET_KEY=PRODUCTION_KEY)
+    out = _settings_printed(code, DJANGO_DEBUG="false", DJANGO_SECRET_KEY="k" * 64)
     assert out == ["True", "True", "True", "True", "whitenoise.storage.CompressedManifestStaticFilesStorage"]
 
 
@@ -73,7 +72,7 @@ def test_redis_url_switches_cache_and_broker():
         "print(s.CACHES['default']['BACKEND'], s.CACHES['default']['OPTIONS']['IGNORE_EXCEPTIONS'],"
         " s.Q_CLUSTER['redis'].split('?')[0], s.Q_CLUSTER.get('orm'))"
     )
-    out = settings_printed(code, REDIS_URL="redis://127.0.0.1:6379/9")
+    out = _settings_printed(code, REDIS_URL="redis://127.0.0.1:6379/9")
     assert out == ["django_redis.cache.RedisCache", "True", "redis://127.0.0.1:6379/9", "None"]
 
 
