@@ -371,6 +371,8 @@ MAILINGS_RUN_IDLE_SECONDS = env.float("MAILINGS_RUN_IDLE_SECONDS", default=60)
 # How often a chunk checks for a disabled mailing or a blocked owner, and writes its progress.
 MAILINGS_CHECK_SECONDS = env.float("MAILINGS_CHECK_SECONDS", default=1.0)
 MAILINGS_FLUSH_EVERY = env.int("MAILINGS_FLUSH_EVERY", default=100)
+# Messages in a row that fail with an error (a bug, not a server's reply) before the run is stopped.
+MAILINGS_MAX_ERRORS_IN_A_ROW = env.int("MAILINGS_MAX_ERRORS_IN_A_ROW", default=5)
 # PostgreSQL: commit the sending journal without waiting for the WAL flush (see README).
 MAILINGS_ASYNC_COMMIT = env.bool("MAILINGS_ASYNC_COMMIT", default=True)
 # Names this machine on each attempt ("node:pid"); defaults to the host name.
