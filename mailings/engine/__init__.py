@@ -3,7 +3,7 @@ management commands and account emails call. Nothing outside this package
 imports its modules.
 
 Modules, each one concern; dependencies run one way, down this list:
-  backoff, slots, transport, message, journal   (leaves)
+  backoff, slots, transport, message, journal, wakeup   (leaves)
   schedule   next_run_at, status, django-q2 wake-ups (uses slots)
   claims     which chunk may send which delivery
   runs       start, stop, defer, finish, retry a run (uses schedule, backoff)
@@ -30,8 +30,10 @@ from mailings.engine.schedule import (
 from mailings.engine.slots import latest_slot, next_slot_after, slot
 from mailings.engine.sweeper import resume_deferred, settle_stale_claims
 from mailings.engine.transport import NETWORK_ERRORS, Fault, Outcome, SMTPTransport, classify_reply, get_transport
+from mailings.engine.wakeup import BROKER_ERRORS, enqueue
 
 __all__ = [
+    "BROKER_ERRORS",
     "DISPATCH_SCHEDULE",
     "NETWORK_ERRORS",
     "ChunkResult",
@@ -46,6 +48,7 @@ __all__ = [
     "dispatch_due",
     "dispatch_mailing",
     "due_mailings",
+    "enqueue",
     "ensure_dispatch_schedule",
     "get_transport",
     "is_runnable",
