@@ -25,6 +25,7 @@ from mailings.engine.journal import Journal, journal_session
 from mailings.engine.message import MessageTemplate
 from mailings.engine.runs import defer_run, finalize_run, stop_reason, stop_reason_for, stop_run
 from mailings.engine.schedule import is_runnable
+from mailings.engine.stopping import stop_requested
 from mailings.engine.transport import Fault, Outcome, describe, get_transport, smtp_address
 from mailings.models import AttemptStatus, Delivery, DeliveryState, Run, RunStatus
 
@@ -181,6 +182,11 @@ class ChunkSender:
         with journal_session(), Journal(self.run.pk) as self.journal:
             try:
                 while i < len(rows):
+                    if stop_requested():
+                        # The worker is stopping: what was sent is recorded, the rest is given back.
+                        self.flush()
+                        self.release(rows[i:])
+                        return self.result
                     if time.monotonic() - last_check >= check_every:
                         self.flush(heartbeat=True)
                         last_check = time.monotonic()
