@@ -1,7 +1,9 @@
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from wagtail.models import GroupPagePermission, GroupPagePermissionManager
+
+from core.normalize import normalize_email
 
 
 class UserManager(BaseUserManager):
@@ -12,7 +14,7 @@ class UserManager(BaseUserManager):
     def _create_user(self, email, password, **extra_fields):
         if not email:
             raise ValueError("An email address is required.")
-        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user = self.model(email=normalize_email(email), **extra_fields)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -65,38 +67,28 @@ class User(AbstractUser):
         # Before the unique check of every model form (Wagtail's user forms too),
         # so a case variant of a taken address is a field error, not an IntegrityError.
         super().clean()
-        self.email = (self.email or "").strip().lower()
+        self.email = normalize_email(self.email)
 
     def save(self, *args, **kwargs):
-        self.email = (self.email or "").strip().lower()
+        self.email = normalize_email(self.email)
         super().save(*args, **kwargs)
 
 
-class OutgoingEmail(models.Model):
-    """An account email the site promised (verification, password reset, new
-    address), written in the same transaction as the change that causes it and
-    delivered by the worker (mailsite.emails): the broker only wakes it up."""
+class RolePagePermissionManager(GroupPagePermissionManager):
+    def get_by_natural_key(self, group, page, permission):
+        return self.get(group=group, page=page, permission=permission)
 
-    class State(models.TextChoices):
-        PENDING = "pending", _("waiting")
-        SENT = "sent", _("sent")
-        FAILED = "failed", _("failed")
 
-    to = models.EmailField(_("to"), max_length=254)
-    subject = models.CharField(_("subject"), max_length=255)
-    body = models.TextField(_("body"))
-    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.PENDING)
-    tries = models.PositiveSmallIntegerField(_("tries"), default=0)
-    # When it is next due; moved forward while a worker holds it (a lease).
-    next_try_at = models.DateTimeField(_("next try"), default=timezone.now)
-    last_reply = models.TextField(_("last reply"), blank=True)
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+class RolePagePermission(GroupPagePermission):
+    """Wagtail's page permission rows, with the natural key Wagtail gives only to
+    collection permissions, so that the roles fixture (accounts/fixtures/roles.json)
+    loads into any database, again and again. Same table, no new column."""
+
+    objects = RolePagePermissionManager()
 
     class Meta:
-        verbose_name = _("outgoing email")
-        verbose_name_plural = _("outgoing emails")
-        indexes = [models.Index(fields=["state", "next_try_at"], name="outgoing_email_due")]
+        proxy = True
+        default_permissions = ()
 
-    def __str__(self):
-        return f"{self.to}: {self.subject}"
+    def natural_key(self):
+        return (self.group, self.page, self.permission)

@@ -13,13 +13,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django_q.conf import Conf
 
-from accounts.models import OutgoingEmail
 from accounts.tests.factories import UserFactory
+from core.emails import deliver_outgoing_emails
+from core.models import OutgoingEmail
+from core.testing.smtp import closed_port
 from mailings import engine
 from mailings.models import Mailing, Run
 from mailings.tests.factories import ClientFactory, MessageFactory
-from mailsite.emails import deliver_outgoing_emails
-from mailsite.testing.smtp import closed_port
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "Outage-passw0rd!"

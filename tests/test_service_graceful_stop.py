@@ -19,9 +19,9 @@ from django_q.conf import Conf
 from django_q.status import Stat
 
 from accounts.tests.factories import UserFactory
+from core.testing.smtp import RecordingHandler, SMTPTestServer
 from mailings import engine
 from mailings.models import Attempt, AttemptStatus, Client, Delivery, DeliveryState, Mailing, Message
-from mailsite.testing.smtp import RecordingHandler, SMTPTestServer
 
 pytestmark = [pytest.mark.service, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

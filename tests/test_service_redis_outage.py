@@ -19,11 +19,11 @@ import requests
 from django.db import connection
 from django.utils import timezone
 
-from accounts.models import OutgoingEmail
 from accounts.tests.factories import UserFactory
+from core.models import OutgoingEmail
+from core.testing.smtp import SMTPTestServer, free_port
 from mailings.models import Mailing
 from mailings.tests.factories import ClientFactory, MessageFactory
-from mailsite.testing.smtp import SMTPTestServer, free_port
 
 pytestmark = [pytest.mark.service, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
-from mailsite.testing.smtp import free_port
+from core.testing.smtp import free_port
 
 pytestmark = pytest.mark.smoke
 

@@ -3,12 +3,12 @@
 import pytest
 from django.urls import reverse
 
+from core.testing.smtp import SMTPTestServer
 from mailings import engine
 from mailings.engine import MessageTemplate
 from mailings.models import Attempt, AttemptStatus, Client, Delivery, DeliveryState, Message, Run, RunStatus
 from mailings.tests.engine.helpers import make_mailing
 from mailings.tests.factories import MessageFactory
-from mailsite.testing.smtp import SMTPTestServer
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""Account emails (mailsite/emails.py): kept in the outbox table, delivered by
+"""Account emails (core/emails.py): kept in the outbox table, delivered by
 the worker through the engine's transport, retried from the table."""
 
 import logging
@@ -8,9 +8,9 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from accounts.models import OutgoingEmail
-from mailsite.emails import deliver_email, deliver_outgoing_emails, send_email_later
-from mailsite.testing.smtp import closed_port
+from core.emails import deliver_email, deliver_outgoing_emails, send_email_later
+from core.models import OutgoingEmail
+from core.testing.smtp import closed_port
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +32,7 @@ def test_account_email_goes_through_the_outbox_and_the_transport(smtp_server):
 
 def test_account_email_temporary_failure_is_retried_later_from_the_table(smtp_server, caplog):
     smtp_server.fault("rcpt_451", times=1)
-    with caplog.at_level(logging.WARNING, logger="mailsite.emails"):
+    with caplog.at_level(logging.WARNING, logger="core.emails"):
         send_email_later(to="new@example.org", subject="S", body="B")
     email = OutgoingEmail.objects.get()
     assert (email.state, email.tries) == (OutgoingEmail.State.PENDING, 1)
@@ -56,7 +56,7 @@ def test_account_email_unreachable_server_is_retried_later(settings):
 
 def test_account_email_permanent_failure_is_kept_and_not_retried(smtp_server, caplog):
     smtp_server.fault("rcpt_550")
-    with caplog.at_level(logging.ERROR, logger="mailsite.emails"):
+    with caplog.at_level(logging.ERROR, logger="core.emails"):
         send_email_later(to="nobody@example.org", subject="S", body="B")
     email = OutgoingEmail.objects.get()
     assert email.state == OutgoingEmail.State.FAILED

@@ -1,6 +1,6 @@
 """Account emails (verification, password reset, new address) never leave
 from a web request. `send_email_later` keeps the email in the outbox table
-(accounts.OutgoingEmail) in the caller's transaction and wakes the worker
+(core.OutgoingEmail) in the caller's transaction and wakes the worker
 when it commits; the worker's `deliver_outgoing_emails` sends every due row
 through the sending engine's transport (the same fault classification as
 mailings), and runs every minute too, so an email waits out a broker outage
@@ -23,12 +23,12 @@ from django.db import transaction
 from django.utils import timezone
 from django_q.conf import Conf
 
-from accounts.models import OutgoingEmail
+from core.models import OutgoingEmail
 from mailings.engine import NETWORK_ERRORS, Fault, Outcome, backoff, enqueue, get_transport
 
 logger = logging.getLogger(__name__)
 
-DELIVER_TASK = "mailsite.emails.deliver_outgoing_emails"
+DELIVER_TASK = "core.emails.deliver_outgoing_emails"
 BATCH = 20
 
 
