@@ -12,7 +12,6 @@ import subprocess
 import sys
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 import requests
@@ -24,17 +23,11 @@ from core.models import OutgoingEmail
 from core.testing.smtp import SMTPTestServer, free_port
 from mailings.models import Mailing
 from mailings.tests.factories import ClientFactory, MessageFactory
+from tests.services import BASE_DIR, database_url
 
 pytestmark = [pytest.mark.service, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
-BASE_DIR = Path(__file__).resolve().parents[1]
 PASSWORD = "Outage-passw0rd!"
-
-
-def database_url() -> str:
-    s = connection.settings_dict
-    auth = s["USER"] + (f":{s['PASSWORD']}" if s.get("PASSWORD") else "")
-    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
 class Processes:
