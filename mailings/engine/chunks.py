@@ -18,6 +18,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from mailings.engine.backoff import backoff
 from mailings.engine.claims import Claimed, claim
@@ -214,8 +215,13 @@ class ChunkSender:
                     i += 1
                     if self.errors_in_a_row >= settings.MAILINGS_MAX_ERRORS_IN_A_ROW:
                         # A bug, not a recipient: stop the run and say why, rather than fail everyone.
-                        reason = _("Stopped: %(n)s messages in a row failed with an error. The last one: %(error)s")
-                        self.stop(reason % {"n": self.errors_in_a_row, "error": outcome.reply}, rows[i:])
+                        n = self.errors_in_a_row
+                        reason = ngettext(
+                            "Stopped: %(n)s message in a row failed with an error. The last one: %(error)s",
+                            "Stopped: %(n)s messages in a row failed with an error. The last one: %(error)s",
+                            n,
+                        )
+                        self.stop(reason % {"n": n, "error": outcome.reply}, rows[i:])
                         return self.result
                     if self.progress is not None:
                         self.progress(1)
