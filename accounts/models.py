@@ -63,6 +63,12 @@ class User(AbstractUser):
     def __str__(self):
         return self.email
 
+    def clean(self):
+        # Before the unique check of every model form (Wagtail's user forms too),
+        # so a case variant of a taken address is a field error, not an IntegrityError.
+        super().clean()
+        self.email = normalize_email(self.email)
+
     def save(self, *args, **kwargs):
         self.email = normalize_email(self.email)
         super().save(*args, **kwargs)

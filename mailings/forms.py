@@ -20,6 +20,27 @@ CLIENT_PICKER_LIMIT = 500
 IMPORT_MAX_BYTES = 50 * 1024 * 1024
 
 
+# Primary keys are BigAutoFields: a larger number is no key (and SQLite raises OverflowError on it).
+PK_MAX = 2**63 - 1
+
+
+def is_pk(value) -> bool:
+    value = str(value)
+    return value.isascii() and value.isdigit() and 0 < int(value) <= PK_MAX
+
+
+class PrimaryKeysField(forms.ModelMultipleChoiceField):
+    """Rejects what cannot be a primary key before asking the database."""
+
+    def _check_values(self, value):
+        for pk in value:
+            if not is_pk(pk):
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": str(pk)[:40]}
+                )
+        return super()._check_values(value)
+
+
 class ClientForm(forms.ModelForm):
     class Meta:
         model = Client
@@ -68,6 +89,13 @@ class MessageForm(forms.ModelForm):
         fields = ["subject", "body"]
         widgets = {"body": forms.Textarea(attrs={"rows": 12})}
 
+    def clean_subject(self):
+        subject = self.cleaned_data["subject"]
+        # A line break in a header would start a new header (and Django refuses to send it).
+        if "\r" in subject or "\n" in subject:
+            raise ValidationError(_("The subject must be a single line."), code="line_break")
+        return subject
+
 
 class DateTimeLocalInput(forms.DateTimeInput):
     input_type = "datetime-local"
@@ -78,7 +106,7 @@ class DateTimeLocalInput(forms.DateTimeInput):
 
 class MailingForm(forms.ModelForm):
     # Not a model field of the form: ModelForm would load every recipient as its initial value.
-    clients = forms.ModelMultipleChoiceField(
+    clients = PrimaryKeysField(
         label=_("Clients"), queryset=Client.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
     )
     all_clients = forms.BooleanField(
@@ -131,7 +159,7 @@ class MailingForm(forms.ModelForm):
 
     def selected_client_ids(self) -> set[int]:
         if self.is_bound:
-            return {int(v) for v in self.data.getlist(self.add_prefix("clients")) if str(v).isdigit()}
+            return {int(v) for v in self.data.getlist(self.add_prefix("clients")) if is_pk(v)}
         if self.instance.pk and not self.initial.get("all_clients"):
             return selectors.mailing_recipient_ids(self.instance)
         return set()

@@ -2,12 +2,17 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
+from mailsite import views
+
 urlpatterns = [
+    # Wagtail's password reset skips our rules (blocked users, throttle): ours serves it.
+    path("admin/password_reset/", RedirectView.as_view(pattern_name="accounts:password_reset")),
     path("admin/", include(wagtailadmin_urls)),
     # Django's admin, for superusers: django-q2's schedules, tasks and failures live there.
     path("django-admin/", admin.site.urls),
@@ -16,6 +21,8 @@ urlpatterns = [
     path("app/", include("mailings.urls")),
     path("api/v1/", include("api.urls")),
     path("sitemap.xml", sitemap),
+    # Browsers ask for /favicon.ico whatever the page says.
+    path("favicon.ico", views.favicon),
 ]
 
 if settings.DEBUG:

@@ -101,7 +101,12 @@ def test_wrong_method_is_405(api, user):
 
 
 def test_bad_cursor_is_404_not_500(api):
-    assert_error(api.get("/api/v1/clients/", {"cursor": "garbage\x00"}), 404, "not_found")
+    assert_error(api.get("/api/v1/clients/", {"cursor": "garbage"}), 404, "not_found")
+
+
+@pytest.mark.parametrize("params", [{"cursor": "a\x00"}, {"email": "a\x00b"}, {"x\x00": "1"}])
+def test_nul_in_the_query_is_400_in_the_api_shape(api, params):
+    assert_error(api.get("/api/v1/clients/", params), 400, "null_characters_not_allowed")
 
 
 def test_bad_page_size_falls_back_to_the_default(api, user):
@@ -118,7 +123,6 @@ def test_anonymous_is_401_in_the_same_shape(anon_api):
 
 def test_bad_email_filter_is_400(api):
     assert_error(api.get("/api/v1/clients/", {"email": "x" * 300}), 400, "invalid")
-    assert_error(api.get("/api/v1/clients/", {"email": "a\x00b"}), 400, "invalid")
 
 
 def test_a_body_over_the_limit_is_413(api, settings):

@@ -17,8 +17,8 @@ from django.db.models import Count, F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_q.tasks import async_task
 
+from mailings.engine import wakeup
 from mailings.engine.backoff import backoff
 from mailings.engine.schedule import due_mailings, is_runnable, refresh_status, set_wakeup
 from mailings.engine.slots import latest_slot, next_slot_after
@@ -122,7 +122,7 @@ def enqueue_chunks(run_id: int, count: int) -> int:
     """Fan a run out: one django-q2 task per chunk of deliveries."""
     chunks = max(1, math.ceil(count / settings.MAILINGS_CHUNK_SIZE))
     for _i in range(chunks):
-        async_task("mailings.tasks.send_chunk", run_id, group=f"mailings-run-{run_id}")
+        wakeup.enqueue("mailings.tasks.send_chunk", run_id, group=f"mailings-run-{run_id}")
     return chunks
 
 
@@ -241,7 +241,7 @@ def finalize_run(run_id: int) -> bool:
     refresh_status(mailing_id, now=now)
     # A periodic mailing whose slot came while this run was at work starts now.
     if due_mailings(now).filter(pk=mailing_id).exists():
-        async_task("mailings.tasks.dispatch_mailing", mailing_id, group="mailings-dispatch")
+        wakeup.enqueue("mailings.tasks.dispatch_mailing", mailing_id, group="mailings-dispatch")
     return True
 
 
