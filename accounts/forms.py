@@ -3,15 +3,24 @@ from django.conf import settings
 from django.contrib.auth import authenticate, password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
 from django.template.defaultfilters import filesizeformat
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from accounts.locale import time_zone_choices
 from accounts.models import User
-from accounts.services import mail_throttle_allows, normalize_email
-from mailsite.emails import send_email_later
+from accounts.services import mail_throttle_allows, normalize_email, send_account_email
 
 AVATAR_FORMATS = {"JPEG", "PNG", "GIF", "WEBP"}
+
+
+class TimeZoneField(forms.TypedChoiceField):
+    """An IANA zone name; static/js/timezone.js pre-selects the browser's own."""
+
+    def __init__(self, *, from_browser=False, **kwargs):
+        kwargs.setdefault("label", _("Time zone"))
+        kwargs.setdefault("initial", settings.TIME_ZONE)
+        attrs = {"data-browser-time-zone": "true"} if from_browser else {}
+        super().__init__(choices=time_zone_choices, widget=forms.Select(attrs=attrs), **kwargs)
 
 
 class SignupForm(forms.Form):
@@ -28,6 +37,10 @@ class SignupForm(forms.Form):
         label=_("Password again"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    time_zone = TimeZoneField(
+        from_browser=True,
+        help_text=_("Dates and times are shown in this zone. Filled in from your browser; change it if it is wrong."),
     )
 
     def clean_email(self):
@@ -91,11 +104,12 @@ class ResendVerificationForm(forms.Form):
 class ProfileForm(forms.ModelForm):
     class Meta:
         model = User
-        fields = ["first_name", "last_name", "company", "phone", "avatar"]
+        fields = ["first_name", "last_name", "company", "phone", "avatar", "language", "time_zone"]
         widgets = {"avatar": forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/gif,image/webp"})}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["time_zone"] = TimeZoneField(help_text=_("Dates and times are shown in this zone."))
         self.fields["avatar"].help_text = _("JPEG, PNG, GIF or WebP, at most %(limit)s.") % {
             "limit": filesizeformat(settings.AVATAR_MAX_BYTES)
         }
@@ -170,13 +184,16 @@ class MailsitePasswordResetForm(PasswordResetForm):
             return  # the page answers the same; the address got a link less than a minute ago
         context = {
             **context,
-            "site_url": settings.SITE_URL,
             "link": settings.SITE_URL
             + reverse("accounts:password_reset_confirm", args=[context["uid"], context["token"]]),
         }
-        subject = "".join(render_to_string(subject_template_name, context).splitlines()).strip()
-        body = render_to_string(email_template_name, context)
-        send_email_later(to=to_email, subject=subject, body=body)
+        send_account_email(
+            to=to_email,
+            recipient=context["user"],
+            subject_template=subject_template_name,
+            body_template=email_template_name,
+            context=context,
+        )
 
 
 class MailsiteSetPasswordForm(SetPasswordForm):

@@ -1,11 +1,14 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views import i18n as i18n_views
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import forms, services
 from accounts.tokens import TokenError, read_verification_token
@@ -19,7 +22,12 @@ def signup(request):
         return redirect("mailings:dashboard")
     form = forms.SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.user_signup(email=form.cleaned_data["email"], password=form.cleaned_data["password1"])
+        services.user_signup(
+            email=form.cleaned_data["email"],
+            password=form.cleaned_data["password1"],
+            language=get_language(),
+            time_zone=form.cleaned_data["time_zone"],
+        )
         request.session["signup_email"] = form.cleaned_data["email"]
         return redirect("accounts:signup_done")
     return render(request, "accounts/signup.html", {"form": form})
@@ -72,6 +80,17 @@ def resend_verification(request):
             messages.warning(request, _("A link was sent to this address a moment ago. Please wait a minute."))
         return redirect("accounts:resend_verification")
     return render(request, "accounts/resend_verification.html", {"form": form})
+
+
+@require_POST
+def set_language(request):
+    """Django's set_language (cookie, redirect to the page in the new language),
+    and for a logged-in user the profile's language too."""
+    response = i18n_views.set_language(request)
+    language = request.POST.get("language")
+    if request.user.is_authenticated and language in dict(settings.LANGUAGES):
+        services.user_locale_set(user=request.user, language=language)
+    return response
 
 
 class LoginView(auth_views.LoginView):

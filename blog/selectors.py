@@ -43,9 +43,10 @@ def articles_in_order(ids: list[int]) -> list[BlogPage]:
     return [by_id[pk] for pk in ids if pk in by_id]
 
 
-def random_articles(count: int = 3) -> list[BlogPage]:
-    """`count` distinct published articles, a new random choice on each call."""
-    ids = [entry.id for entry in published_articles()]
+def random_articles(count: int = 3, *, under: str = "") -> list[BlogPage]:
+    """`count` distinct published articles below the tree path `under` (a
+    language's home page), a new random choice on each call."""
+    ids = [entry.id for entry in published_articles() if entry.path.startswith(under)]
     return articles_in_order(random.sample(ids, min(count, len(ids))))
 
 

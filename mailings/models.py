@@ -10,8 +10,11 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+from accounts.models import default_time_zone, validate_time_zone
 
 
 def normalize_email(value: str) -> str:
@@ -89,6 +92,14 @@ class Mailing(TimeStampedModel):
         _("periodicity"), max_length=10, choices=Periodicity.choices, default=Periodicity.ONCE
     )
     status = models.CharField(_("status"), max_length=10, choices=MailingStatus.choices, default=MailingStatus.CREATED)
+    # The schedule keeps this zone's wall clock: a daily 09:00 stays 09:00 there across DST.
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        default=default_time_zone,
+        validators=[validate_time_zone],
+        help_text=_("The start and end times are in this zone, and the schedule keeps its clock."),
+    )
     # Managers turn a mailing off; the owner sees who, when and why.
     is_active = models.BooleanField(_("active"), default=True)
     disabled_at = models.DateTimeField(_("disabled at"), null=True, blank=True)
@@ -176,7 +187,7 @@ class Run(models.Model):
         """What the mailing page shows while the mail server cannot be reached."""
         if self.status != RunStatus.DEFERRED or not self.deferred_since:
             return ""
-        since = timezone.localtime(self.deferred_since).strftime("%Y-%m-%d %H:%M")
+        since = date_format(timezone.localtime(self.deferred_since), "DATETIME_FORMAT")
         return _("delivery deferred: mail server unavailable since %(since)s") % {"since": since}
 
 

@@ -269,10 +269,26 @@ def _schedule_after_commit(mailing: Mailing) -> None:
 
 @transaction.atomic
 def mailing_create(
-    *, owner, message: Message, start_at, end_at, periodicity: str, clients=(), all_clients: bool = False
+    *,
+    owner,
+    message: Message,
+    start_at,
+    end_at,
+    periodicity: str,
+    clients=(),
+    all_clients: bool = False,
+    time_zone: str = "",
 ) -> Mailing:
+    """time_zone: whose wall clock the schedule keeps; the owner's zone when empty."""
     _owned_or_error(message, owner, _("The message"))
-    mailing = Mailing(owner=owner, message=message, start_at=start_at, end_at=end_at, periodicity=periodicity)
+    mailing = Mailing(
+        owner=owner,
+        message=message,
+        start_at=start_at,
+        end_at=end_at,
+        periodicity=periodicity,
+        time_zone=time_zone or owner.time_zone,
+    )
     mailing.full_clean(exclude=["owner", "message"])
     mailing.save()
     grant_owner_perms(mailing, owner)
@@ -283,7 +299,15 @@ def mailing_create(
 
 @transaction.atomic
 def mailing_update(
-    *, mailing: Mailing, message: Message, start_at, end_at, periodicity: str, clients=(), all_clients: bool = False
+    *,
+    mailing: Mailing,
+    message: Message,
+    start_at,
+    end_at,
+    periodicity: str,
+    clients=(),
+    all_clients: bool = False,
+    time_zone: str = "",
 ) -> Mailing:
     """Edit a mailing in any status: the scheduler recomputes status and next run.
 
@@ -296,6 +320,7 @@ def mailing_update(
     mailing.start_at = start_at
     mailing.end_at = end_at
     mailing.periodicity = periodicity
+    mailing.time_zone = time_zone or mailing.time_zone
     mailing.full_clean(exclude=["owner", "message"])
     mailing.save()
     _set_recipients(mailing, clients=clients, all_clients=all_clients)
