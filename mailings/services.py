@@ -9,6 +9,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from guardian.shortcuts import assign_perm
 from wagtail.log_actions import log
 
@@ -220,10 +221,15 @@ def message_delete(*, message: Message) -> None:
     try:
         message.delete()
     except ProtectedError as exc:
+        count = len(exc.protected_objects)
         raise MessageInUseError(
-            _("This message is used by %(count)s mailing(s); delete or change them first."),
+            ngettext(
+                "This message is used by %(count)s mailing; delete or change it first.",
+                "This message is used by %(count)s mailings; delete or change them first.",
+                count,
+            ),
             code="in_use",
-            params={"count": len(exc.protected_objects)},
+            params={"count": count},
         ) from exc
 
 
