@@ -19,6 +19,8 @@ class TimeZoneField(forms.TypedChoiceField):
     def __init__(self, *, from_browser=False, **kwargs):
         kwargs.setdefault("label", _("Time zone"))
         kwargs.setdefault("initial", settings.TIME_ZONE)
+        # A form posted without it (an old page, a script) keeps the current or default zone.
+        kwargs.setdefault("required", False)
         attrs = {"data-browser-time-zone": "true"} if from_browser else {}
         super().__init__(choices=time_zone_choices, widget=forms.Select(attrs=attrs), **kwargs)
 
@@ -110,6 +112,7 @@ class ProfileForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["time_zone"] = TimeZoneField(help_text=_("Dates and times are shown in this zone."))
+        self.fields["language"].required = False
         self.fields["avatar"].help_text = _("JPEG, PNG, GIF or WebP, at most %(limit)s.") % {
             "limit": filesizeformat(settings.AVATAR_MAX_BYTES)
         }

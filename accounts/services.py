@@ -185,10 +185,10 @@ def user_locale_set(*, user: User, language: str | None = None, time_zone: str |
     from wagtail.users.models import UserProfile
 
     fields = []
-    if language is not None and language != user.language:
+    if language and language != user.language:
         user.language = language
         fields.append("language")
-    if time_zone is not None and time_zone != user.time_zone:
+    if time_zone and time_zone != user.time_zone:
         user.time_zone = time_zone
         fields.append("time_zone")
     if fields:

@@ -4,7 +4,9 @@ from django.utils import translation
 
 from mailsite.testing.catalogue import project_messages, read_catalogue, read_compiled
 
-RUSSIAN_PLURALS = "nplurals=3; plural=(n%10==1 && n%100!=11 ? 0 : n%10>=2 && n%10<=4 && (n%100<10 || n%100>=20) ? 1 : 2);"
+RUSSIAN_PLURALS = (
+    "nplurals=3; plural=(n%10==1 && n%100!=11 ? 0 : n%10>=2 && n%10<=4 && (n%100<10 || n%100>=20) ? 1 : 2);"
+)
 
 
 def _catalogue_keys(catalogue):
@@ -14,7 +16,9 @@ def _catalogue_keys(catalogue):
 def test_every_marked_string_has_a_russian_entry():
     catalogue = read_catalogue()
     missing = project_messages() - _catalogue_keys(catalogue)
-    assert not missing, f"Marked for translation but not in locale/ru (run `make messages`): {sorted(map(str, missing))}"
+    assert not missing, (
+        f"Marked for translation but not in locale/ru (run `make messages`): {sorted(map(str, missing))}"
+    )
 
 
 def test_every_entry_is_translated_and_none_is_fuzzy():
