@@ -5,9 +5,10 @@ transaction commits) whenever a mailing is created, edited, enabled or
 disabled; it recomputes `next_run_at` and status and starts a run at once if
 the mailing is due now.
 
-Slots are `start_at + k periods` computed on the wall clock of
-settings.TIME_ZONE, so a daily 09:00 mailing stays at 09:00 across a
-daylight-saving change; monthly slots keep the start's day of the month,
+Slots are `start_at + k periods` computed on the wall clock of the
+mailing's own `time_zone` (the zone it was created in), so a daily 09:00
+mailing stays at 09:00 there across a daylight-saving change, whatever the
+site's or the worker's zone; monthly slots keep the start's day of the month,
 clamped to the month's last day (31 Jan -> 28/29 Feb -> 31 Mar). A slot runs
 only while it is before `end_at`.
 
@@ -19,7 +20,9 @@ dispatcher (`mailings.sending.dispatch_mailing`).
 import calendar
 import logging
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -43,9 +46,17 @@ def _add_months(day: date, months: int, anchor_day: int) -> date:
     return date(year, month, min(anchor_day, calendar.monthrange(year, month)[1]))
 
 
+def mailing_zone(mailing: Mailing) -> ZoneInfo:
+    """The zone whose wall clock the mailing's schedule keeps (the site's if unset or unknown)."""
+    try:
+        return ZoneInfo(mailing.time_zone or settings.TIME_ZONE)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(settings.TIME_ZONE)
+
+
 def slot(mailing: Mailing, k: int) -> datetime:
     """The k-th slot (k >= 0) of a mailing, as an aware datetime."""
-    start = timezone.localtime(mailing.start_at)
+    start = timezone.localtime(mailing.start_at, mailing_zone(mailing))
     if k == 0 or mailing.periodicity == Periodicity.ONCE:
         return mailing.start_at
     if mailing.periodicity == Periodicity.DAILY:
@@ -54,7 +65,7 @@ def slot(mailing: Mailing, k: int) -> datetime:
         day = start.date() + timedelta(weeks=k)
     else:
         day = _add_months(start.date(), k, start.day)
-    # Same wall-clock time in the site's zone. A time that a DST change skips
+    # Same wall-clock time in the mailing's zone. A time that a DST change skips
     # takes the offset before the change (it runs an hour later by the clock);
     # going through UTC gives a real instant either way.
     local = datetime.combine(day, start.time(), tzinfo=start.tzinfo)
@@ -67,7 +78,8 @@ def _estimate(mailing: Mailing, at: datetime) -> int:
         return max(0, delta.days)
     if mailing.periodicity == Periodicity.WEEKLY:
         return max(0, delta.days // 7)
-    start, now = timezone.localtime(mailing.start_at), timezone.localtime(at)
+    zone = mailing_zone(mailing)
+    start, now = timezone.localtime(mailing.start_at, zone), timezone.localtime(at, zone)
     return max(0, (now.year - start.year) * 12 + now.month - start.month)
 
 
