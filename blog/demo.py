@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.core.files.images import ImageFile
 from django.utils import timezone
 from PIL import Image as PILImage
-from PIL import ImageDraw
+from PIL import ImageDraw, ImageFont
 from wagtail.images.models import Image
 from wagtail.models import Locale
 
@@ -52,6 +52,19 @@ INDEX = {
 }
 
 
+# Pillow's built-in font has no Cyrillic; Debian's DejaVu has, when it is installed.
+FONT_PATHS = ["/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"]
+
+
+def _font(size: int):
+    for path in FONT_PATHS:
+        try:
+            return ImageFont.truetype(path, size)
+        except OSError:
+            continue
+    return None
+
+
 def demo_image(title: str, colour: tuple[int, int, int], size: tuple[int, int] = (1200, 630)) -> Image:
     """A Wagtail image drawn by Pillow: a gradient in `colour` with the title on it."""
     existing = Image.objects.filter(title=title).first()
@@ -64,7 +77,9 @@ def demo_image(title: str, colour: tuple[int, int, int], size: tuple[int, int] =
         shade = x / width
         draw.line([(x, 0), (x, height)], fill=tuple(int(c + (255 - c) * shade * 0.6) for c in colour))
     draw.ellipse((width * 0.62, height * 0.15, width * 0.92, height * 0.72), outline="white", width=8)
-    draw.text((60, height - 120), title, fill="white", font_size=48)
+    font = _font(48)
+    if font is not None or title.isascii():
+        draw.text((60, height - 120), title, fill="white", font=font, font_size=48)
     buffer = io.BytesIO()
     picture.save(buffer, format="PNG")
     slug = title.lower().replace(" ", "-").replace("'", "")[:60]

@@ -118,6 +118,7 @@ def check(page, language, seen):
 
 def test_first_visit_walk(walker, stack, language):
     page, seen = walker, []
+    subject = {"ru": "Весенние новости", "en": "Spring news"}[language]
     email = f"walk-{language}-{uuid.uuid4().hex[:8]}@example.com"
 
     page.goto("/")
@@ -153,7 +154,7 @@ def test_first_visit_walk(walker, stack, language):
     page.locator("main a[href='/app/clients/new/']").first.click()
     check(page, language, seen)
     page.fill("input[name=email]", "walk.client@example.org")
-    page.fill("input[name=full_name]", "Walk Client")
+    page.fill("input[name=full_name]", {"ru": "Иван Петров", "en": "John Smith"}[language])
     page.locator("main form button[type=submit]").click()
     expect(page.locator(".alert-success")).to_contain_text("walk.client@example.org")
     check(page, language, seen)
@@ -163,7 +164,7 @@ def test_first_visit_walk(walker, stack, language):
     check(page, language, seen)
     page.locator("main a[href='/app/messages/new/']").first.click()
     check(page, language, seen)
-    page.fill("input[name=subject]", "Walk news")
+    page.fill("input[name=subject]", subject)
     page.fill("textarea[name=body]", "Hello from the walk.")
     page.locator("main form button[type=submit]").click()
     expect(page.locator(".message-body")).to_contain_text("Hello from the walk.")
@@ -175,7 +176,7 @@ def test_first_visit_walk(walker, stack, language):
     page.locator("main a[href='/app/mailings/new/']").first.click()
     check(page, language, seen)
     expect(page.locator("select[name=time_zone]")).to_have_value("Europe/Moscow")
-    page.locator("select[name=message]").select_option(label="Walk news")
+    page.locator("select[name=message]").select_option(label=subject)
     start = timezone.localtime(timezone.now(), timezone=timezone.get_fixed_timezone(180)) + timedelta(minutes=-1)
     page.fill("input[name=start_at]", start.strftime("%Y-%m-%dT%H:%M"))
     page.fill("input[name=end_at]", (start + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"))
@@ -195,7 +196,7 @@ def test_first_visit_walk(walker, stack, language):
 
     # Reports.
     page.locator("#nav a[href='/app/reports/']").click()
-    expect(page.locator("tbody")).to_contain_text("Walk news")
+    expect(page.locator("tbody")).to_contain_text(subject)
     check(page, language, seen)
     if language == "ru":
         page.screenshot(path=SCREENSHOTS / "reports-ru.png", full_page=True)
@@ -214,3 +215,20 @@ def test_the_language_switch_sticks(walker, stack, language):
     expect(page.locator("html")).to_have_attribute("lang", other)
     page.goto("/")
     expect(page).to_have_url(re.compile(rf"/{other}/$"))
+
+
+def test_the_english_detector_finds_english_msgids_and_passes_russian(browser):
+    page = browser.new_page()
+    page.set_content(
+        "<html><body><p>Your profile is saved.</p><p>Рассылки</p><button>Log out</button>"
+        "<p>Mailing #12: Весна</p><input placeholder='Search clients by email or name'>"
+        "<p hidden>Reports</p><p>Mailsite</p><p>7 clients</p></body></html>"
+    )
+    assert english_left(page) == [
+        "%(counter)s clients",
+        "Log out",
+        "Mailing #%(pk)s: %(subject)s",
+        "Search clients by email or name",
+        "Your profile is saved.",
+    ]
+    page.close()
