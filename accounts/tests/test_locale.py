@@ -112,3 +112,12 @@ def test_times_are_shown_in_the_viewers_zone_in_one_format(client):
     client.force_login(moscow)
     html = client.get(reverse("mailings:mailing_list")).content.decode()
     assert "15.01.2027 09:00 MSK" in html
+
+
+def test_a_change_in_wagtails_own_preferences_comes_back_to_the_profile(user):
+    profile = UserProfile.get_for_user(user)
+    profile.preferred_language = "ru"
+    profile.current_time_zone = "Asia/Yekaterinburg"
+    profile.save()
+    user.refresh_from_db()
+    assert (user.language, user.time_zone) == ("ru", "Asia/Yekaterinburg")
