@@ -49,24 +49,20 @@ def test_slots_keep_each_mailings_own_wall_clock():
 
 @pytest.mark.django_db
 def test_moscow_daily_and_new_york_weekly_run_together_across_new_yorks_dst_change(smtp_server):
-    ivan = UserFactory(time_zone="Europe/Moscow")
-    jane = UserFactory(time_zone="America/New_York")
-    moscow = MailingFactory(
-        owner=ivan,
-        start_at=at(MOSCOW, 2026, 3, 2, 9),
-        end_at=at(MOSCOW, 2026, 3, 17),
-        periodicity=Periodicity.DAILY,
-        time_zone="Europe/Moscow",
-        clients=[ClientFactory(owner=ivan)],
-    )
-    new_york = MailingFactory(
-        owner=jane,
-        start_at=at(NEW_YORK, 2026, 3, 2, 9),
-        end_at=at(NEW_YORK, 2026, 3, 17),
-        periodicity=Periodicity.WEEKLY,
-        time_zone="America/New_York",
-        clients=[ClientFactory(owner=jane)],
-    )
+    def nine_oclock(zone, periodicity):
+        """An owner in `zone` and their mailing at 09:00 there, from 2 to 17 March 2026."""
+        owner = UserFactory(time_zone=zone.key)
+        return MailingFactory(
+            owner=owner,
+            start_at=at(zone, 2026, 3, 2, 9),
+            end_at=at(zone, 2026, 3, 17),
+            periodicity=periodicity,
+            time_zone=zone.key,
+            clients=[ClientFactory(owner=owner)],
+        )
+
+    moscow = nine_oclock(MOSCOW, Periodicity.DAILY)
+    new_york = nine_oclock(NEW_YORK, Periodicity.WEEKLY)
     with time_machine.travel(datetime(2026, 3, 1, tzinfo=UTC), tick=False):
         scheduling.mailing_changed(moscow)
         scheduling.mailing_changed(new_york)

@@ -148,11 +148,15 @@ def test_first_visit_walk(walker, stack, language):
     check(page, language, seen)
     expect(page.get_by_test_id("time-zone")).to_contain_text("Europe/Moscow")
 
+    def open_new_form(section):
+        """The section's list from the navbar, then its "new" form."""
+        page.locator(f"#nav a[href='/app/{section}/']").click()
+        check(page, language, seen)
+        page.locator(f"main a[href='/app/{section}/new/']").first.click()
+        check(page, language, seen)
+
     # A client.
-    page.locator("#nav a[href='/app/clients/']").click()
-    check(page, language, seen)
-    page.locator("main a[href='/app/clients/new/']").first.click()
-    check(page, language, seen)
+    open_new_form("clients")
     page.fill("input[name=email]", "walk.client@example.org")
     page.fill("input[name=full_name]", {"ru": "Иван Петров", "en": "John Smith"}[language])
     page.locator("main form button[type=submit]").click()
@@ -160,21 +164,15 @@ def test_first_visit_walk(walker, stack, language):
     check(page, language, seen)
 
     # A message.
-    page.locator("#nav a[href='/app/messages/']").click()
-    check(page, language, seen)
-    page.locator("main a[href='/app/messages/new/']").first.click()
-    check(page, language, seen)
+    open_new_form("messages")
     page.fill("input[name=subject]", subject)
     page.fill("textarea[name=body]", "Hello from the walk.")
     page.locator("main form button[type=submit]").click()
     expect(page.locator(".message-body")).to_contain_text("Hello from the walk.")
     check(page, language, seen)
 
-    # A mailing, starting in a minute, so the worker sends it during the walk.
-    page.locator("#nav a[href='/app/mailings/']").click()
-    check(page, language, seen)
-    page.locator("main a[href='/app/mailings/new/']").first.click()
-    check(page, language, seen)
+    # A mailing that is due at once, so the worker sends it during the walk.
+    open_new_form("mailings")
     expect(page.locator("select[name=time_zone]")).to_have_value("Europe/Moscow")
     page.locator("select[name=message]").select_option(label=subject)
     start = timezone.localtime(timezone.now(), timezone=timezone.get_fixed_timezone(180)) + timedelta(minutes=-1)
