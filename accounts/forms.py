@@ -45,6 +45,12 @@ class SignupForm(forms.Form):
         help_text=_("Dates and times are shown in this zone. Filled in from your browser; change it if it is wrong."),
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.is_bound:
+            # Shown again with errors: keep what the person chose over the browser's guess.
+            self.fields["time_zone"].widget.attrs["data-user-chosen"] = "true"
+
     def clean_email(self):
         return normalize_email(self.cleaned_data["email"])
 
