@@ -225,6 +225,7 @@ def test_the_english_detector_finds_english_msgids_and_passes_russian(browser):
     assert english_left(page) == [
         "%(counter)s clients",
         "Log out",
+        "Mailing #%(pk)s",
         "Mailing #%(pk)s: %(subject)s",
         "Search clients by email or name",
         "Your profile is saved.",
