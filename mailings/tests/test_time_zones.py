@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
-from mailings import scheduling, sending
+from mailings import engine
 from mailings.models import Attempt, AttemptStatus, Mailing, Periodicity, Run
 from mailings.tests.factories import ClientFactory, MailingFactory, MessageFactory
 
@@ -38,13 +38,13 @@ def test_slots_keep_each_mailings_own_wall_clock():
         periodicity=Periodicity.WEEKLY,
         time_zone="America/New_York",
     )
-    assert {scheduling.slot(moscow, k).astimezone(UTC).hour for k in range(30)} == {6}
-    assert [scheduling.slot(new_york, k).astimezone(UTC).hour for k in range(4)] == [14, 13, 13, 13]
-    assert {scheduling.slot(new_york, k).astimezone(NEW_YORK).hour for k in range(4)} == {9}
+    assert {engine.slot(moscow, k).astimezone(UTC).hour for k in range(30)} == {6}
+    assert [engine.slot(new_york, k).astimezone(UTC).hour for k in range(4)] == [14, 13, 13, 13]
+    assert {engine.slot(new_york, k).astimezone(NEW_YORK).hour for k in range(4)} == {9}
     # The same wall clock read in the site's zone would have moved New York's mailing.
     new_york.time_zone = "Europe/London"
     new_york.start_at = at(ZoneInfo("Europe/London"), 2026, 3, 2, 14)
-    assert [scheduling.slot(new_york, k).astimezone(UTC).hour for k in range(4)] == [14, 14, 14, 14]
+    assert [engine.slot(new_york, k).astimezone(UTC).hour for k in range(4)] == [14, 14, 14, 14]
 
 
 @pytest.mark.django_db
@@ -64,16 +64,16 @@ def test_moscow_daily_and_new_york_weekly_run_together_across_new_yorks_dst_chan
     moscow = nine_oclock(MOSCOW, Periodicity.DAILY)
     new_york = nine_oclock(NEW_YORK, Periodicity.WEEKLY)
     with time_machine.travel(datetime(2026, 3, 1, tzinfo=UTC), tick=False):
-        scheduling.mailing_changed(moscow)
-        scheduling.mailing_changed(new_york)
+        engine.replan_mailing(moscow)
+        engine.replan_mailing(new_york)
     due_times = sorted(
         [at(MOSCOW, 2026, 3, day, 9) for day in range(2, 17)] + [at(NEW_YORK, 2026, 3, day, 9) for day in (2, 9, 16)]
     )
     for due in due_times:
         with time_machine.travel(due - timedelta(seconds=30), tick=False):
-            assert sending.dispatch_due()["started"] == []  # never early
+            assert engine.dispatch_due()["started"] == []  # never early
         with time_machine.travel(due + timedelta(seconds=20), tick=False):
-            assert len(sending.dispatch_due()["started"]) == 1
+            assert len(engine.dispatch_due()["started"]) == 1
 
     def slots(mailing, zone):
         runs = Run.objects.filter(mailing=mailing).order_by("scheduled_for")

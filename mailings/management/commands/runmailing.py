@@ -7,8 +7,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from tqdm import tqdm
 
-from mailings import scheduling, sending
-from mailings.models import Delivery, Mailing, Run, RunStatus
+from mailings import engine
+from mailings.models import ACTIVE_RUN_STATUSES, Delivery, Mailing, Run, RunStatus
 
 
 class Command(BaseCommand):
@@ -51,12 +51,12 @@ class Command(BaseCommand):
             else:
                 run_ids.append(run.pk)
         if due:
-            for mailing_id in scheduling.due_mailings(now).values_list("pk", flat=True):
-                run = sending.start_due_run(mailing_id, now=now, enqueue=False)
+            for mailing_id in engine.due_mailings(now).values_list("pk", flat=True):
+                run = engine.start_due_run(mailing_id, now=now, enqueue=False)
                 if run is not None:
                     run_ids.append(run.pk)
-            sending.settle_stale_claims(now=now)
-            sending.resume_deferred(now=now)
+            engine.settle_stale_claims(now=now)
+            engine.resume_deferred(now=now)
             working = Run.objects.filter(status__in=(RunStatus.PENDING, RunStatus.SENDING))
             run_ids += working.values_list("pk", flat=True)
         fatal = [*problems]
@@ -66,29 +66,29 @@ class Command(BaseCommand):
             raise CommandError("\n".join(fatal), returncode=2)
 
     def start(self, mailing_id, now):
-        active = Run.objects.filter(mailing_id=mailing_id, status__in=scheduling.ACTIVE_RUN_STATUSES).first()
+        active = Run.objects.filter(mailing_id=mailing_id, status__in=ACTIVE_RUN_STATUSES).first()
         if active is not None:
             return active
         mailing = Mailing.objects.select_related("owner").get(pk=mailing_id)
-        if not scheduling.is_runnable(mailing):
-            return sending.stop_reason_for(mailing)
-        if not scheduling.reschedule(mailing_id, start_now=True, now=now):
+        if not engine.is_runnable(mailing):
+            return engine.stop_reason_for(mailing)
+        if not engine.reschedule(mailing_id, start_now=True, now=now):
             return _("not due: outside its start/end window, or already completed")
-        run = sending.start_due_run(mailing_id, now=now, enqueue=False)
+        run = engine.start_due_run(mailing_id, now=now, enqueue=False)
         return run if run is not None else _("could not start a run")
 
     def send(self, run_id):
         run = Run.objects.select_related("mailing__message").get(pk=run_id)
         if run.status == RunStatus.DEFERRED:
             Run.objects.filter(pk=run_id).update(status=RunStatus.SENDING)
-        left = Delivery.objects.filter(run_id=run_id).filter(sending.claimable(timezone.now())).count()
+        left = Delivery.objects.filter(run_id=run_id).filter(engine.claimable(timezone.now())).count()
         label = _("Run %(run)s (mailing %(mailing)s: %(subject)s)") % {
             "run": run_id,
             "mailing": run.mailing_id,
             "subject": run.mailing.message.subject,
         }
         with tqdm(total=left, desc=label, unit=_("msg"), disable=left == 0, file=self.stderr._out) as bar:
-            results = sending.send_run_inline(run_id, progress=bar.update)
+            results = engine.send_run_inline(run_id, progress=bar.update)
         run.refresh_from_db()
         retry = sum(r.retry for r in results)
         summary = ngettext(
@@ -116,7 +116,7 @@ class Command(BaseCommand):
     def dry_run(self, ids, due, now):
         mailings = list(Mailing.objects.filter(pk__in=ids).select_related("message", "owner"))
         if due:
-            mailings += list(scheduling.due_mailings(now).select_related("message", "owner"))
+            mailings += list(engine.due_mailings(now).select_related("message", "owner"))
         for mailing in dict.fromkeys(mailings):
             clients = mailing.clients.count()
             line = ngettext(
@@ -124,11 +124,11 @@ class Command(BaseCommand):
                 "Would send mailing %(id)s (%(subject)s) to %(count)s clients",
                 clients,
             ) % {"id": mailing.pk, "subject": mailing.message.subject, "count": clients}
-            if not scheduling.is_runnable(mailing):
-                line += " " + _("(will not run: %(reason)s)") % {"reason": sending.stop_reason_for(mailing)}
+            if not engine.is_runnable(mailing):
+                line += " " + _("(will not run: %(reason)s)") % {"reason": engine.stop_reason_for(mailing)}
             self.stdout.write(line)
-        for run in Run.objects.filter(status__in=scheduling.ACTIVE_RUN_STATUSES):
-            left = Delivery.objects.filter(run=run).filter(sending.claimable(now)).count()
+        for run in Run.objects.filter(status__in=ACTIVE_RUN_STATUSES):
+            left = Delivery.objects.filter(run=run).filter(engine.claimable(now)).count()
             self.stdout.write(
                 ngettext(
                     "Would continue run %(run)s of mailing %(mailing)s: %(left)s recipient left",
