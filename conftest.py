@@ -8,7 +8,7 @@ from django.utils import translation
 from django_q.conf import Conf
 
 from accounts.tests.factories import UserFactory
-from mailsite.testing.smtp import SMTPTestServer
+from core.testing.smtp import SMTPTestServer
 
 
 @pytest.fixture(autouse=True)

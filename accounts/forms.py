@@ -8,7 +8,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.locale import time_zone_choices
 from accounts.models import User
-from accounts.services import mail_throttle_allows, normalize_email, send_account_email
+from accounts.services import mail_throttle_allows, send_account_email
+from core.normalize import normalize_email
 
 AVATAR_FORMATS = {"JPEG", "PNG", "GIF", "WEBP"}
 

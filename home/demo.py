@@ -1,7 +1,7 @@
 """Demo content of the home page in English and its Russian translation.
 Idempotent; an editor's text is never overwritten."""
 
-from wagtail.models import Locale
+from wagtail.models import GroupPagePermission, Locale
 
 from home.models import HomePage
 
@@ -92,7 +92,12 @@ def home_in(language: str) -> HomePage | None:
         return home
     locale, _ = Locale.objects.get_or_create(language_code=language)
     translation = HomePage.objects.filter(translation_key=home.translation_key, locale=locale).first()
-    return translation or home.copy_for_translation(locale)
+    if translation is None:
+        translation = home.copy_for_translation(locale)
+        # A sibling tree: the groups that may edit the English site may edit this one too.
+        for grant in GroupPagePermission.objects.filter(page=home):
+            GroupPagePermission.objects.get_or_create(group=grant.group, page=translation, permission=grant.permission)
+    return translation
 
 
 def load(stdout):

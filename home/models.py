@@ -4,7 +4,7 @@ from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.fields import StreamField
 from wagtail.models import Locale, Page
 
-from blog.selectors import random_articles
+from blog.models import BlogPage
 from home.blocks import HomeSectionsBlock
 from home.stats import home_stats
 
@@ -40,5 +40,5 @@ class HomePage(Page):
         context = super().get_context(request, *args, **kwargs)
         # The same numbers in every language; the articles of this page's language (its subtree).
         context["stats"] = home_stats()
-        context["articles"] = random_articles(RANDOM_ARTICLES, under=self.path)
+        context["articles"] = BlogPage.random_published(RANDOM_ARTICLES, under=self.path)
         return context

@@ -11,9 +11,10 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import TimeZoneField
 from accounts.locale import zone
+from core.normalize import normalize_email
 from mailings import selectors
 from mailings.imports import OnExisting
-from mailings.models import AttemptStatus, Client, Mailing, Message, normalize_email
+from mailings.models import AttemptStatus, Client, Mailing, Message
 
 DATETIME_LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 # The mailing form lists this many clients as checkboxes; beyond it the search

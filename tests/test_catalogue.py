@@ -1,8 +1,8 @@
-"""The Russian catalogue is complete, honest and compiled (README "Translations")."""
+"""The Russian catalogue is complete, honest and compiled (README "Languages and time zones")."""
 
 from django.utils import translation
 
-from mailsite.testing.catalogue import project_messages, read_catalogue, read_compiled
+from core.testing.catalogue import project_messages, read_catalogue, read_compiled
 
 RUSSIAN_PLURALS = (
     "nplurals=3; plural=(n%10==1 && n%100!=11 ? 0 : n%10>=2 && n%10<=4 && (n%100<10 || n%100>=20) ? 1 : 2);"

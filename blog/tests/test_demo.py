@@ -41,3 +41,10 @@ def test_demo_content_exists_in_both_languages_written_separately(client):
     assert html_en.count('data-testid="article-card"') == html_ru.count('data-testid="article-card"') == 3
     assert '<html lang="ru">' in html_ru
     assert '<html lang="en">' in html_en
+
+
+@pytest.mark.django_db
+def test_content_editors_may_edit_both_languages(editor):
+    call_command("load_demo", stdout=io.StringIO())
+    for home in HomePage.objects.all():
+        assert home.permissions_for_user(editor).can_edit(), home.locale

@@ -27,7 +27,7 @@ SCREENSHOTS = BASE_DIR / "docs" / "screenshots"
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mailsite.settings")
 django.setup()
 
-from mailsite.testing.catalogue import read_catalogue  # noqa: E402 - needs Django set up
+from core.testing.catalogue import read_catalogue  # noqa: E402 - needs Django set up
 
 # The visible text nodes of the page and the labels of its buttons and fields.
 VISIBLE_TEXTS = """() => {
