@@ -67,7 +67,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "mailsite.middleware.LocaleMiddleware",
+    "core.middleware.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -238,8 +238,8 @@ TIME_ZONE = env("TIME_ZONE", default="Europe/London")
 USE_I18N = True
 USE_TZ = True
 LOCALE_PATHS = [BASE_DIR / "locale"]
-# One date-time format per language, with the zone's abbreviation (mailsite/formats/).
-FORMAT_MODULE_PATH = ["mailsite.formats"]
+# One date-time format per language, with the zone's abbreviation (core/formats/).
+FORMAT_MODULE_PATH = ["core.formats"]
 
 # --- Static and media -----------------------------------------------------------
 STATIC_URL = "/static/"

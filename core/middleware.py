@@ -1,4 +1,4 @@
-"""Site-wide middleware."""
+"""Site-wide middleware: the language of unprefixed URLs."""
 
 from django.middleware.locale import LocaleMiddleware as DjangoLocaleMiddleware
 from django.utils import translation
