@@ -11,7 +11,12 @@ LINK_HOST := $(if $(filter 0.0.0.0,$(HOST)),127.0.0.1,$(HOST))
 export SITE_URL ?= http://$(LINK_HOST):$(PORT)
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format setup clean
+.PHONY: run test lint format setup clean messages
+
+# The Russian catalogue: `make messages` refreshes locale/ru/LC_MESSAGES/django.po
+# from the code (GNU gettext needed) and compiles the .mo; both are committed.
+MAKEMESSAGES_ARGS := -l ru --no-location --no-obsolete --ignore=.venv --ignore=var --ignore=bench \
+	--ignore=tests --ignore='*/tests/*' --ignore=static --ignore=node_modules --ignore=locale
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found; set PYTHON=python3"; exit 1; }
@@ -52,6 +57,10 @@ format: $(VENV)/.dev-installed
 
 test: lint
 	$(BIN)/pytest -m "not browser and not service" $(PYTEST_ARGS)
+
+messages: $(VENV)/.run-installed
+	$(BIN)/python manage.py makemessages $(MAKEMESSAGES_ARGS)
+	$(BIN)/python manage.py compilemessages -l ru --ignore=.venv
 
 clean:
 	rm -rf $(VENV) var

@@ -6,8 +6,11 @@ selectors, so a form neither shows nor accepts someone else's objects.
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.forms import TimeZoneField
+from accounts.locale import zone
 from core.normalize import normalize_email
 from mailings import selectors
 from mailings.imports import OnExisting
@@ -117,10 +120,10 @@ class MailingForm(forms.ModelForm):
 
     class Meta:
         model = Mailing
-        fields = ["message", "start_at", "end_at", "periodicity"]
+        fields = ["message", "time_zone", "start_at", "end_at", "periodicity"]
         widgets = {"start_at": DateTimeLocalInput(), "end_at": DateTimeLocalInput()}
         help_texts = {
-            "start_at": _("In your site's time zone."),
+            "start_at": _("On the clock of the mailing's time zone."),
             "end_at": _("No run starts after this time."),
         }
 
@@ -129,8 +132,16 @@ class MailingForm(forms.ModelForm):
         self.owner = owner
         self.fields["message"].queryset = selectors.owned_messages(owner)
         self.fields["clients"].queryset = selectors.owned_clients(owner)
+        self.fields["time_zone"] = TimeZoneField(
+            initial=self.instance.time_zone if self.instance.pk else owner.time_zone,
+            help_text=Mailing._meta.get_field("time_zone").help_text,
+        )
         for name in ("start_at", "end_at"):
             self.fields[name].input_formats = [DATETIME_LOCAL_FORMAT, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
+            if self.instance.pk and not self.is_bound:
+                # Shown on the mailing's own clock, naive, so the widget does not convert it again.
+                value = timezone.localtime(getattr(self.instance, name), zone(self.instance.time_zone))
+                self.initial[name] = value.replace(tzinfo=None)
         if self.instance.pk and not self.is_bound:
             recipients = self.instance.clients.count()
             # A mailing to every client is shown as "All my clients", not as thousands of ticks.
@@ -138,6 +149,12 @@ class MailingForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        mailing_zone = zone(cleaned.get("time_zone"))
+        for name in ("start_at", "end_at"):
+            # Django read the wall-clock time in the viewer's zone; it is meant in the mailing's.
+            if cleaned.get(name):
+                wall_clock = timezone.localtime(cleaned[name]).replace(tzinfo=None)
+                cleaned[name] = timezone.make_aware(wall_clock, mailing_zone)
         start_at, end_at = cleaned.get("start_at"), cleaned.get("end_at")
         if start_at and end_at and end_at <= start_at:
             self.add_error("end_at", _("The end time must be after the start time."))
@@ -171,6 +188,7 @@ class MailingForm(forms.ModelForm):
             "start_at": data["start_at"],
             "end_at": data["end_at"],
             "periodicity": data["periodicity"],
+            "time_zone": data["time_zone"],
             "clients": list(data["clients"]) if not data["all_clients"] else [],
             "all_clients": data["all_clients"],
         }

@@ -333,7 +333,9 @@ def mailing_attempts_export(request, pk):
         )
     )
     header = ["time", "email", "status", "temporary", "smtp_code", "server_reply", "run"]
-    return _csv_response(f"mailing-{mailing.pk}-attempts{'-' + status if status else ''}.csv", header, rows)
+    # No quotes inside the f-string: xgettext (makemessages) misreads the rest of the file after one.
+    suffix = f"-{status}" if status else ""
+    return _csv_response(f"mailing-{mailing.pk}-attempts{suffix}.csv", header, rows)
 
 
 @customer_required

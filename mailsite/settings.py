@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "wagtail.contrib.forms",
+    "wagtail.contrib.simple_translation",
+    "wagtail.locales",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
     "wagtail.contrib.sitemaps",
@@ -80,11 +82,13 @@ MIDDLEWARE = [
     "mailsite.middleware.RejectNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "core.middleware.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.BlockedUserMiddleware",
+    # After authentication: a logged-in user's own language and time zone.
+    "accounts.middleware.UserLocaleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
@@ -104,6 +108,8 @@ TEMPLATES = [
             "context_processors": [
                 "django.template.context_processors.debug",
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.template.context_processors.tz",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
@@ -257,11 +263,18 @@ _LINK_HOST = {"0.0.0.0": "127.0.0.1", "::": "[::1]"}.get(HOST, f"[{HOST}]" if ":
 SITE_URL = env("SITE_URL", default=f"http://{_LINK_HOST}:{PORT}").rstrip("/")
 
 # --- Internationalisation -----------------------------------------------------
+# Exactly these two: any other language would half-translate a page.
+LANGUAGES = [("ru", "Русский"), ("en", "English")]
 LANGUAGE_CODE = "en"
+LANGUAGE_COOKIE_NAME = "mailsite_language"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = env("TIME_ZONE", default="Europe/London")
 USE_I18N = True
 USE_TZ = True
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# One date-time format per language, with the zone's abbreviation (core/formats/).
+FORMAT_MODULE_PATH = ["core.formats"]
 
 # --- Static and media -----------------------------------------------------------
 STATIC_URL = "/static/"
@@ -285,6 +298,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # --- Wagtail ------------------------------------------------------------------
 WAGTAIL_SITE_NAME = "Mailsite"
+WAGTAIL_I18N_ENABLED = True
+WAGTAIL_CONTENT_LANGUAGES = LANGUAGES
+WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES
 WAGTAILADMIN_BASE_URL = SITE_URL
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 # No calls to outside services: no Gravatar (it would send a hash of every email abroad).

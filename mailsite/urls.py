@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.conf.urls.i18n import i18n_patterns
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
@@ -8,6 +9,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
+from home.sitemap import AllLanguagesSitemap
 from mailsite import views
 
 urlpatterns = [
@@ -20,7 +22,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("app/", include("mailings.urls")),
     path("api/v1/", include("api.urls")),
-    path("sitemap.xml", sitemap),
+    path("sitemap.xml", sitemap, {"sitemaps": {"pages": AllLanguagesSitemap}}),
     # Browsers ask for /favicon.ico whatever the page says.
     path("favicon.ico", views.favicon),
 ]
@@ -30,5 +32,7 @@ if settings.DEBUG:
     urlpatterns += [path("outbox/", include("core.outbox.urls"))]
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
+# Wagtail's pages live under /ru/ and /en/; LocaleMiddleware sends / (and any
+# other unprefixed page URL) to the visitor's language. Everything above stays unprefixed.
 # Wagtail's page serving catches everything else, so it comes last.
-urlpatterns += [path("", include(wagtail_urls))]
+urlpatterns += i18n_patterns(path("", include(wagtail_urls)))

@@ -134,7 +134,9 @@ def test_email_goes_through_django_smtp_backend_to_a_real_server(smtp_server):
 
 @pytest.mark.django_db
 def test_home_page_answers_and_admin_shows_login(client):
-    assert client.get("/").status_code == 200
+    home = client.get("/", follow=True)
+    assert home.status_code == 200
+    assert home.redirect_chain == [("/en/", 302)]
     response = client.get("/admin/", follow=True)
     assert response.status_code == 200
     assert "login" in response.redirect_chain[-1][0]
