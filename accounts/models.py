@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -33,6 +34,11 @@ class UserManager(BaseUserManager):
         return self.get(**{f"{self.model.USERNAME_FIELD}__iexact": username})
 
 
+def default_daily_quota():
+    """A new customer's daily quota: MAILINGS_DAILY_QUOTA (None = unlimited)."""
+    return settings.MAILINGS_DAILY_QUOTA
+
+
 class User(AbstractUser):
     username = None
     email = models.EmailField(_("email address"), unique=True)
@@ -45,6 +51,14 @@ class User(AbstractUser):
     is_blocked = models.BooleanField(_("blocked"), default=False, db_index=True)
     blocked_at = models.DateTimeField(_("blocked at"), null=True, blank=True)
     blocked_reason = models.TextField(_("blocked reason"), blank=True)
+    # Messages this customer's mailings may send per day (in their time zone); set by a manager.
+    daily_quota = models.PositiveIntegerField(
+        _("daily quota"),
+        null=True,
+        blank=True,
+        default=default_daily_quota,
+        help_text=_("Messages per day across all of this customer's mailings. Empty: unlimited."),
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = []

@@ -17,6 +17,13 @@ VAR_DIR.mkdir(exist_ok=True)
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
+
+def optional_int(name):
+    """An integer setting where empty (or unset) means "none": None."""
+    value = env.str(name, default="").strip()
+    return int(value) if value else None
+
+
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 SECRET_KEY = env(
     "DJANGO_SECRET_KEY",
@@ -313,3 +320,14 @@ MAILINGS_FLUSH_EVERY = env.int("MAILINGS_FLUSH_EVERY", default=100)
 MAILINGS_ASYNC_COMMIT = env.bool("MAILINGS_ASYNC_COMMIT", default=True)
 # Names this machine on each attempt ("node:pid"); defaults to the host name.
 MAILINGS_NODE_NAME = env("MAILINGS_NODE_NAME", default="")
+
+# --- Sending limits (README "Sending limits") --------------------------------------
+# Site-wide, shared by every worker of every cluster; empty = no limit.
+MAILINGS_RATE_PER_SECOND = optional_int("MAILINGS_RATE_PER_SECOND")
+MAILINGS_RATE_PER_HOUR = optional_int("MAILINGS_RATE_PER_HOUR")
+MAILINGS_RATE_PER_DAY = optional_int("MAILINGS_RATE_PER_DAY")
+# A chunk that meets a limit opening within this many seconds waits for it; a
+# longer wait gives its recipients back and the run continues at that time.
+MAILINGS_RATE_MAX_SLEEP_SECONDS = env.float("MAILINGS_RATE_MAX_SLEEP_SECONDS", default=5.0)
+# A new customer's daily quota (messages per day); empty = unlimited. Managers change it per customer.
+MAILINGS_DAILY_QUOTA = optional_int("MAILINGS_DAILY_QUOTA")
