@@ -4,13 +4,18 @@ Every choice a form offers (messages, clients) comes from the owner's
 selectors, so a form neither shows nor accepts someone else's objects.
 """
 
+import calendar
+from datetime import datetime, timedelta
+
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mailings import selectors
 from mailings.imports import OnExisting
-from mailings.models import AttemptStatus, Client, Mailing, Message, normalize_email
+from mailings.models import AttemptStatus, Client, Mailing, Message, Periodicity, normalize_email
+from mailings.timezones import user_time_zone
 
 DATETIME_LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 # The mailing form lists this many clients as checkboxes; beyond it the search
@@ -75,7 +80,27 @@ class DateTimeLocalInput(forms.DateTimeInput):
         super().__init__(format=DATETIME_LOCAL_FORMAT, **kwargs)
 
 
+START_NOW, START_AT = "now", "at"
+
+
+def default_end_at(start: datetime, periodicity: str, zone) -> datetime:
+    """A sensible end: a one-off mailing gets a day to send, a recurring one a
+    month of runs (the same wall-clock time a calendar month later)."""
+    if periodicity == Periodicity.ONCE:
+        return start + timedelta(days=1)
+    local = start.astimezone(zone)
+    year, month = (local.year + 1, 1) if local.month == 12 else (local.year, local.month + 1)
+    day = min(local.day, calendar.monthrange(year, month)[1])
+    return local.replace(year=year, month=month, day=day).astimezone(start.tzinfo)
+
+
 class MailingForm(forms.ModelForm):
+    start_mode = forms.ChoiceField(
+        label=_("Start"),
+        choices=[(START_NOW, _("Start now")), (START_AT, _("At a set time"))],
+        widget=forms.RadioSelect,
+        required=False,
+    )
     # Not a model field of the form: ModelForm would load every recipient as its initial value.
     clients = forms.ModelMultipleChoiceField(
         label=_("Clients"), queryset=Client.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
@@ -91,25 +116,61 @@ class MailingForm(forms.ModelForm):
         fields = ["message", "start_at", "end_at", "periodicity"]
         widgets = {"start_at": DateTimeLocalInput(), "end_at": DateTimeLocalInput()}
         help_texts = {
-            "start_at": _("In your site's time zone."),
-            "end_at": _("No run starts after this time."),
+            "start_at": _("Used when “At a set time” is chosen."),
+            "end_at": _(
+                "No run starts after this time. Empty: one day after the start for a one-off mailing, "
+                "a month for a recurring one."
+            ),
         }
 
     def __init__(self, *args, owner, **kwargs):
         super().__init__(*args, **kwargs)
         self.owner = owner
+        self.zone = user_time_zone(owner)
         self.fields["message"].queryset = selectors.owned_messages(owner)
         self.fields["clients"].queryset = selectors.owned_clients(owner)
         for name in ("start_at", "end_at"):
             self.fields[name].input_formats = [DATETIME_LOCAL_FORMAT, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
+            self.fields[name].required = False
+        # A new mailing starts now unless told otherwise; an existing one keeps its time.
+        self.initial.setdefault("start_mode", START_AT if self.instance.pk else START_NOW)
+        for name in ("start_at", "end_at"):
+            value = self.initial.get(name)
+            if isinstance(value, datetime) and timezone.is_aware(value):
+                # Shown on the owner's wall clock, as it is read back.
+                self.initial[name] = timezone.localtime(value, self.zone).replace(tzinfo=None)
         if self.instance.pk and not self.is_bound:
             recipients = self.instance.clients.count()
             # A mailing to every client is shown as "All my clients", not as thousands of ticks.
             self.initial["all_clients"] = recipients > 0 and recipients == selectors.owned_clients(owner).count()
 
+    @property
+    def time_zone_name(self) -> str:
+        return self.zone.key
+
+    def _on_owner_clock(self, value):
+        """Form input is a wall-clock time in the owner's zone."""
+        if value is None:
+            return None
+        return timezone.make_aware(timezone.make_naive(value), self.zone)
+
+    def clean_start_at(self):
+        return self._on_owner_clock(self.cleaned_data.get("start_at"))
+
+    def clean_end_at(self):
+        return self._on_owner_clock(self.cleaned_data.get("end_at"))
+
     def clean(self):
         cleaned = super().clean()
+        mode = cleaned.get("start_mode") or (START_AT if self.data.get(self.add_prefix("start_at")) else START_NOW)
+        cleaned["start_mode"] = mode
+        if mode == START_NOW:
+            cleaned["start_at"] = timezone.now().replace(microsecond=0)
+        elif not cleaned.get("start_at") and "start_at" not in self.errors:
+            self.add_error("start_at", _("Choose the start time, or “Start now”."))
         start_at, end_at = cleaned.get("start_at"), cleaned.get("end_at")
+        if start_at and not end_at and "end_at" not in self.errors and cleaned.get("periodicity"):
+            cleaned["end_at"] = end_at = default_end_at(start_at, cleaned["periodicity"], self.zone)
         if start_at and end_at and end_at <= start_at:
             self.add_error("end_at", _("The end time must be after the start time."))
         if not cleaned.get("all_clients") and not cleaned.get("clients") and "clients" not in self.errors:
