@@ -37,9 +37,7 @@ class TransitionError(ValidationError):
     pass
 
 
-def status_from_facts(
-    mailing: Mailing, *, now, has_active_run: bool, has_runs: bool, once_done: bool
-) -> MailingStatus:
+def status_from_facts(mailing: Mailing, *, now, has_active_run: bool, has_runs: bool, once_done: bool) -> MailingStatus:
     """The one place deciding a mailing's status.
 
     cancelled: the owner cancelled it; paused: the owner paused it; running:
