@@ -2,19 +2,24 @@
 only, through `mailings.admin_views.SelectorModelAdmin`), block / unblock, and
 the permission policy that keeps Wagtail's own Settings → Users for superusers."""
 
+from django import forms
+from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 from wagtail.permission_policies import ModelPermissionPolicy
 
 from accounts import services
 from mailings import selectors
-from mailings.admin_views import ActionButtonHelper, confirm_action, parse_pk
+from mailings.admin_views import ActionButtonHelper, confirm_action, parse_pk, render_confirm, sentence
+from mailings.timezones import user_time_zone
 
 User = get_user_model()
 
@@ -37,7 +42,8 @@ class SuperuserOnlyUserPolicy(ModelPermissionPolicy):
 
 def users_for_admin(viewer):
     """Users a viewer may list, each with the number of mailings they own that
-    the viewer may see (counted through the mailing selector)."""
+    the viewer may see (counted through the mailing selector) and the messages
+    their mailings sent today (for the daily quota column)."""
     if not viewer.has_perm("accounts.view_user"):
         return User.objects.none()
     owned = (
@@ -48,8 +54,21 @@ def users_for_admin(viewer):
         .annotate(n=Count("pk"))
         .values("n")
     )
+    # The site's day: today a user's zone is the site's (mailings.timezones).
+    today = timezone.localtime(timezone.now(), user_time_zone(viewer)).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    sent_today = (
+        selectors.attempts_for_user(viewer)
+        .filter(mailing__owner=OuterRef("pk"), attempted_at__gte=today)
+        .order_by()
+        .values("mailing__owner")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     return User.objects.annotate(
         mailings_count=Coalesce(Subquery(owned, output_field=IntegerField()), 0),
+        sent_today=Coalesce(Subquery(sent_today, output_field=IntegerField()), 0),
     )
 
 
@@ -97,8 +116,42 @@ def user_unblock_view(request, instance_pk):
         perform=lambda reason: services.user_unblock(user=target, by=request.user),
         done=gettext("User %(user)s unblocked.") % {"user": target},
         title=gettext("Unblock user"),
-        question=gettext("Blocked because: %(reason)s. Unblock this user?") % {"reason": target.blocked_reason},
+        question=gettext("Blocked because: %(reason)s Unblock this user?")
+        % {"reason": sentence(target.blocked_reason)},
         button_label=gettext("Unblock"),
+    )
+
+
+class QuotaForm(forms.Form):
+    daily_quota = forms.IntegerField(
+        label=_("Daily quota"),
+        required=False,
+        min_value=0,
+        help_text=_("Messages per day across all of this customer's mailings. Empty: unlimited."),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def user_quota_view(request, instance_pk):
+    """A manager sets a customer's daily quota (empty = unlimited)."""
+    if not request.user.has_perm("accounts.block_user"):
+        raise PermissionDenied
+    target = get_object_or_404(users_for_admin(request.user), pk=parse_pk(instance_pk))
+    form = QuotaForm(request.POST or None, initial={"daily_quota": target.daily_quota})
+    if request.method == "POST" and form.is_valid():
+        services.user_set_daily_quota(user=target, by=request.user, quota=form.cleaned_data["daily_quota"])
+        messages.success(request, gettext("Daily quota of %(user)s saved.") % {"user": target})
+        return redirect(_inspect_url(target))
+    return render_confirm(
+        request,
+        title=gettext("Daily quota"),
+        subject=target,
+        question=gettext("Sent today: %(sent)s. A run that reaches the quota pauses until the customer's next day.")
+        % {"sent": target.sent_today},
+        button_label=gettext("Save"),
+        form=form,
+        back_url=_inspect_url(target),
+        status=400 if form.errors else 200,
     )
 
 
@@ -107,8 +160,9 @@ class UserButtonHelper(ActionButtonHelper):
         viewer = self.request.user
         if not viewer.has_perm("accounts.block_user") or obj == viewer:
             return []
+        quota = self.button("quota", obj, gettext("Set daily quota"))
         if obj.is_superuser and not viewer.is_superuser:
             return []
         if obj.is_blocked:
-            return [self.button("unblock", obj, gettext("Unblock"))]
-        return [self.button("block", obj, gettext("Block"), "button button-small no")]
+            return [self.button("unblock", obj, gettext("Unblock")), quota]
+        return [self.button("block", obj, gettext("Block"), "button button-small no"), quota]

@@ -34,7 +34,7 @@ from wagtail_modeladmin.helpers import ButtonHelper, PermissionHelper
 from wagtail_modeladmin.options import ModelAdmin
 from wagtail_modeladmin.views import InspectView
 
-from mailings import selectors, services
+from mailings import charts, selectors, services
 from mailings.models import AttemptStatus, MailingStatus
 
 LATEST_RUNS = 10
@@ -271,6 +271,12 @@ def confirm_action(
     )
 
 
+def sentence(text: str) -> str:
+    """A reason as one sentence: exactly one closing full stop ("spam." not "spam..")."""
+    text = (text or "").strip()
+    return text if text.endswith((".", "!", "?", "…")) else f"{text}."
+
+
 def _mailing_for_action(request, instance_pk):
     if not request.user.has_perm("mailings.disable_mailing"):
         raise PermissionDenied
@@ -309,8 +315,8 @@ def mailing_enable_view(request, instance_pk):
         perform=lambda reason: services.mailing_enable(mailing=mailing, by=request.user),
         done=gettext("Mailing %(mailing)s enabled.") % {"mailing": mailing},
         title=gettext("Enable mailing"),
-        question=gettext("Disabled because: %(reason)s. Enable it again? It resumes its schedule.")
-        % {"reason": mailing.disabled_reason},
+        question=gettext("Disabled because: %(reason)s Enable it again? It resumes its schedule.")
+        % {"reason": sentence(mailing.disabled_reason)},
         button_label=gettext("Enable"),
     )
 
@@ -387,10 +393,21 @@ def service_totals(user) -> dict:
 
 
 class ServiceTotalsPanel(Component):
+    """Service-wide totals and the same daily chart as the customer's reports, for the whole service."""
+
     name = "mailsite_service_totals"
     template_name = "mailings/admin/service_totals_panel.html"
     order = 50
 
+    class Media:
+        js = ("vendor/chartjs/chart.umd.min.js", "js/charts.js")
+
     def get_context_data(self, parent_context):
         request = parent_context["request"]
-        return {"totals": service_totals(request.user), "request": request}
+        return {
+            "totals": service_totals(request.user),
+            "daily_chart": charts.daily_chart(
+                selectors.attempts_for_user(request.user), chart_id="chart-service-daily"
+            ),
+            "request": request,
+        }

@@ -14,6 +14,7 @@ from django.http import Http404, HttpResponseNotAllowed, JsonResponse, Streaming
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from mailings import charts, progress, selectors, services, transitions
@@ -136,7 +137,11 @@ def client_import(request):
         else:
             messages.success(
                 request,
-                _("Import finished: %(created)s added, %(updated)s updated, %(skipped)s skipped, %(bad)s bad rows.")
+                ngettext(
+                    "Import finished: %(created)s added, %(updated)s updated, %(skipped)s skipped, %(bad)s bad row.",
+                    "Import finished: %(created)s added, %(updated)s updated, %(skipped)s skipped, %(bad)s bad rows.",
+                    report.error_count,
+                )
                 % {
                     "created": report.created,
                     "updated": report.updated,
