@@ -42,6 +42,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mailings import scheduling
+from mailings.engine import limits
 from mailings.models import (
     Attempt,
     AttemptStatus,
@@ -59,6 +60,7 @@ from mailings.smtp import Fault, MessageTemplate, Outcome, get_transport
 logger = logging.getLogger(__name__)
 
 ACTIVE = scheduling.ACTIVE_RUN_STATUSES
+PAUSED = "paused"  # should_stop's answer for a paused run
 IN_FLIGHT = (DeliveryState.PENDING, DeliveryState.SENDING, DeliveryState.RETRY)
 
 
@@ -194,14 +196,14 @@ def stop_reason_for(mailing: Mailing) -> str:
     return _("The owner's account is blocked.")
 
 
-def stop_run(run_id: int, reason: str, *, token: str = "") -> None:
-    """Stop a run: nothing more is sent; recipients not yet sent are recorded
-    as skipped with the reason. Chunks at work notice within seconds and skip
-    what they hold."""
+def stop_run(run_id: int, reason: str, *, token: str = "", status: str = RunStatus.STOPPED) -> None:
+    """Stop a run (STOPPED, or CANCELLED by its owner): nothing more is sent;
+    recipients not yet sent are recorded as skipped with the reason. Chunks at
+    work notice within seconds and skip what they hold."""
     now = timezone.now()
     with transaction.atomic():
         Run.objects.filter(pk=run_id, status__in=ACTIVE).update(
-            status=RunStatus.STOPPED, stop_reason=reason, finished_at=now, retry_at=None
+            status=status, stop_reason=reason, finished_at=now, retry_at=None, paused_until=None, waiting_until=None
         )
         waiting = Q(state__in=(DeliveryState.PENDING, DeliveryState.RETRY))
         if token:
@@ -210,6 +212,41 @@ def stop_run(run_id: int, reason: str, *, token: str = "") -> None:
             state=DeliveryState.SKIPPED, last_reply=reason, claim_token="", next_try_at=None
         )
     finalize_run(run_id)
+
+
+# --- pausing ----------------------------------------------------------------------------------
+
+AT_WORK = (RunStatus.PENDING, RunStatus.SENDING, RunStatus.DEFERRED)
+
+
+def pause_runs(runs, *, reason: str, until: datetime | None = None) -> int:
+    """Pause those of `runs` at work; with `until` they resume by themselves then."""
+    return runs.filter(status__in=AT_WORK).update(
+        status=RunStatus.PAUSED, paused_until=until, pause_reason=reason, waiting_until=None
+    )
+
+
+def resume_run(run_id: int, *, now: datetime | None = None) -> bool:
+    """A paused run sends again from where it stopped."""
+    now = now or timezone.now()
+    if not Run.objects.filter(pk=run_id, status=RunStatus.PAUSED).update(
+        status=RunStatus.SENDING, paused_until=None, pause_reason="", heartbeat_at=now
+    ):
+        return False
+    left = Delivery.objects.filter(run_id=run_id).filter(claimable(now)).count()
+    if left:
+        enqueue_chunks(run_id, left)
+    else:
+        finalize_run(run_id)
+    return True
+
+
+def resume_due_pauses(*, now: datetime | None = None) -> list[int]:
+    """The dispatcher: runs paused by the quota whose day has come continue
+    (unless their owner paused the mailing meanwhile)."""
+    now = now or timezone.now()
+    due = Run.objects.filter(status=RunStatus.PAUSED, paused_until__lte=now, mailing__paused_at__isnull=True)
+    return [run_id for run_id in due.values_list("pk", flat=True) if resume_run(run_id, now=now)]
 
 
 def stop_runs_if_not_runnable(mailing_id: int) -> int:
@@ -315,6 +352,8 @@ class ChunkResult:
     released: int = 0
     stopped: bool = False
     deferred: bool = False
+    paused: bool = False
+    waiting: bool = False
     connections: int = 0
     notes: list = field(default_factory=list)
 
@@ -539,7 +578,8 @@ class ChunkSender:
                 )
 
     def should_stop(self) -> str | None:
-        """Between messages (every MAILINGS_CHECK_SECONDS): is the run still wanted?"""
+        """Between messages (every MAILINGS_CHECK_SECONDS): is the run still
+        wanted? PAUSED: give the rest back. A manager's disable wins over all."""
         row = (
             Run.objects.filter(pk=self.run.pk)
             .values_list("status", "mailing__is_active", "mailing__owner__is_blocked", "mailing__disabled_reason")
@@ -552,9 +592,50 @@ class ChunkSender:
             return f"{_('The mailing was disabled by a manager.')} {disabled_reason}".strip()
         if is_blocked:
             return _("The owner's account is blocked.")
-        if status == RunStatus.STOPPED:
+        if status == RunStatus.PAUSED:
+            return PAUSED
+        if status in (RunStatus.STOPPED, RunStatus.CANCELLED):
             return Run.objects.filter(pk=self.run.pk).values_list("stop_reason", flat=True).first() or "stopped"
         return None
+
+    def within_limits(self, rest: list[Claimed]) -> bool:
+        """Count this message against the site's rate limits and the owner's
+        daily quota. A full window: wait for it when it opens within seconds;
+        otherwise give `rest` back and let the run wait (rate) or pause until
+        the owner's next day (quota). True to send."""
+        while True:
+            now = timezone.now()
+            windows = limits.site_limits(now)
+            quota = limits.quota_limit(self.mailing.owner, now)
+            if quota is not None:
+                windows.append(quota)
+            full = limits.take(windows)
+            if full is None:
+                return True
+            wait = (full.resets_at - now).total_seconds()
+            if full.kind == limits.RATE and wait <= settings.MAILINGS_RATE_MAX_SLEEP_SECONDS:
+                self.flush(heartbeat=True)
+                time.sleep(max(wait, 0.001))
+                continue
+            self.flush()
+            self.release(rest)
+            if full.kind == limits.QUOTA:
+                reason = _("The daily quota of %(quota)s messages was reached; sending continues tomorrow.") % {
+                    "quota": full.limit
+                }
+                pause_runs(Run.objects.filter(pk=self.run.pk), reason=reason, until=full.resets_at)
+                self.result.paused = True
+            else:
+                Run.objects.filter(pk=self.run.pk).update(waiting_until=full.resets_at)
+                self.result.waiting = True
+            logger.info("Run %s: %s full until %s", self.run.pk, full.key, full.resets_at)
+            return False
+
+    def pause(self, rest: list[Claimed]) -> None:
+        """The run was paused: what is on the wire is done; the rest goes back."""
+        self.flush()
+        self.release(rest)
+        self.result.paused = True
 
     def release(self, rows: list[Claimed]) -> None:
         """Give unsent rows back (the run is deferred); their tries are not used up."""
@@ -577,9 +658,14 @@ class ChunkSender:
                         self.flush(heartbeat=True)
                         last_check = time.monotonic()
                         reason = self.should_stop()
+                        if reason == PAUSED:
+                            self.pause(rows[i:])
+                            return self.result
                         if reason:
                             self.stop(reason, rows[i:])
                             return self.result
+                    if not self.within_limits(rows[i:]):
+                        return self.result
                     row = rows[i]
                     if not self.transport.connected:
                         opened = self.transport.open()
@@ -680,7 +766,7 @@ def send_chunk(run_id: int, *, size: int | None = None, progress=None, transport
     Run.objects.filter(pk=run_id).update(heartbeat_at=now)
     sender = ChunkSender(run, token, rows, transport=transport, progress=progress)
     result = sender.send_all()
-    if not result.deferred:
+    if not (result.deferred or result.waiting):
         finalize_run(run_id)
     return result
 
@@ -691,7 +777,7 @@ def send_run_inline(run_id: int, *, progress=None) -> list[ChunkResult]:
     while True:
         result = send_chunk(run_id, progress=progress)
         results.append(result)
-        if not result.claimed or result.stopped or result.deferred:
+        if not result.claimed or result.stopped or result.deferred or result.paused or result.waiting:
             return results
 
 
@@ -748,8 +834,11 @@ def revive_stalled(*, now: datetime | None = None) -> list[int]:
     now = now or timezone.now()
     quiet = now - timedelta(seconds=settings.MAILINGS_RUN_IDLE_SECONDS)
     revived = []
-    runs = Run.objects.filter(status__in=(RunStatus.PENDING, RunStatus.SENDING)).filter(
-        Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=quiet)
+    # A run waiting for a sending limit is left alone until the limit's window opens.
+    runs = (
+        Run.objects.filter(status__in=(RunStatus.PENDING, RunStatus.SENDING))
+        .filter(Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=quiet))
+        .filter(Q(waiting_until__isnull=True) | Q(waiting_until__lte=now))
     )
     for run_id in runs.values_list("pk", flat=True):
         left = Delivery.objects.filter(run_id=run_id).filter(claimable(now)).count()
@@ -757,7 +846,7 @@ def revive_stalled(*, now: datetime | None = None) -> list[int]:
             if (
                 Run.objects.filter(pk=run_id)
                 .filter(Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=quiet))
-                .update(heartbeat_at=now)
+                .update(heartbeat_at=now, waiting_until=None)
             ):
                 enqueue_chunks(run_id, left)
                 revived.append(run_id)
@@ -780,7 +869,9 @@ def dispatch_due(*, now: datetime | None = None) -> dict:
         "settled": settle_stale_claims(now=now),
         "resumed": resume_deferred(now=now),
         "revived": revive_stalled(now=now),
+        "unpaused": resume_due_pauses(now=now),
         "completed": scheduling.complete_ended(now=now),
+        "limit_windows_purged": limits.purge_expired(now),
     }
     if any(summary.values()):
         logger.info("Dispatcher: %s", summary)

@@ -309,12 +309,13 @@ def mailing_detail(request, pk):
     if not_allowed := _read_only(request):
         return not_allowed
     runs_page = _page(request, selectors.mailing_runs(user, mailing), param="runs_page")
+    progress_context = _progress_context(user, mailing)
     context = {
-        **_progress_context(user, mailing),
+        **progress_context,
         "runs_chart": charts.mailing_runs_chart(selectors.mailing_runs(user, mailing)),
         "recipients_count": mailing.clients.count(),
         "runs_page": runs_page,
-        "latest_run": selectors.mailing_runs(user, mailing).first(),
+        "latest_run": progress_context["progress"].run,
         "totals": selectors.mailing_totals(user, mailing),
         "latest_attempts": selectors.mailing_attempts(user, mailing)[:LATEST_ATTEMPTS],
     }
