@@ -49,6 +49,8 @@ class Progress:
     per_minute: float | None = None
     eta_at: datetime | None = None
     polling: bool = False
+    # Claimed by a chunk right now: goes to 0 soon after a pause or a cancel.
+    on_the_wire: int = 0
 
     def count(self, key: str) -> int:
         return next((s.count for s in self.segments if s.key == key), 0)
@@ -57,6 +59,7 @@ class Progress:
 def _counts(run: Run) -> dict[str, int]:
     by_state = dict(Delivery.objects.filter(run=run).order_by().values_list("state").annotate(n=Count("pk")))
     return {
+        "sending": by_state.get(DeliveryState.SENDING, 0),
         "sent": by_state.get(DeliveryState.SENT, 0),
         "failed": by_state.get(DeliveryState.FAILED, 0),
         "retry": by_state.get(DeliveryState.RETRY, 0),
@@ -78,8 +81,11 @@ def mailing_progress(mailing: Mailing, runs, *, now: datetime | None = None) -> 
     if run is None:
         return Progress(run=None, polling=due_soon)
     counts = _counts(run)
+    on_the_wire = counts.pop("sending")
     total = sum(counts.values())
-    progress = Progress(run=run, total=total, polling=run.status in LIVE_RUN_STATUSES or due_soon)
+    # A stopped run is watched until its chunks have let go of what they held.
+    polling = run.status in LIVE_RUN_STATUSES or due_soon or on_the_wire > 0
+    progress = Progress(run=run, total=total, polling=polling, on_the_wire=on_the_wire)
     x = 0.0
     for key, label in SEGMENTS:
         width = 100.0 * counts[key] / total if total else 0.0
