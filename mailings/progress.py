@@ -52,6 +52,10 @@ class Progress:
     # Claimed by a chunk right now: goes to 0 soon after a pause or a cancel.
     on_the_wire: int = 0
 
+    @property
+    def eta_soon(self) -> bool:
+        return self.eta_at is not None and self.eta_at - timezone.now() < timedelta(minutes=1)
+
     def count(self, key: str) -> int:
         return next((s.count for s in self.segments if s.key == key), 0)
 
