@@ -105,7 +105,8 @@ def test_database_limiter_purges_past_windows():
 
 
 @pytest.mark.service
-@pytest.mark.django_db(transaction=True)
+# serialized_rollback: like every transactional test here, it leaves the migrated data behind.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_database_limiter_is_atomic_across_connections():
     # SQLite's shared in-memory test database locks whole tables; the real race is on PostgreSQL.
     if connection.vendor != "postgresql":
