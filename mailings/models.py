@@ -139,6 +139,10 @@ class RunStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+# A run still alive: a paused one holds its recipients until it is resumed or cancelled.
+ACTIVE_RUN_STATUSES = (RunStatus.PENDING, RunStatus.SENDING, RunStatus.DEFERRED, RunStatus.PAUSED)
+
+
 class Run(models.Model):
     """One sending of a mailing: its recipients are fixed when it starts."""
 
@@ -184,7 +188,7 @@ class Run(models.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.status in (RunStatus.PENDING, RunStatus.SENDING, RunStatus.DEFERRED)
+        return self.status in ACTIVE_RUN_STATUSES
 
     @property
     def deferred_notice(self) -> str:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from mailings import engine_views, views
+from mailings import views
 
 app_name = "mailings"
 
@@ -27,6 +27,6 @@ urlpatterns = [
     path("mailings/<int:pk>/control/<slug:action>/", views.mailing_action, name="mailing_action"),
     path("mailings/<int:pk>/attempts/", views.mailing_attempts, name="mailing_attempts"),
     path("mailings/<int:pk>/attempts.csv", views.mailing_attempts_export, name="mailing_attempts_export"),
+    path("runs/<int:pk>/retry-failed/", views.run_retry_failed, name="run_retry_failed"),
     path("reports/", views.reports, name="reports"),
 ]
-urlpatterns += engine_views.urlpatterns

@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 from django_q.status import Stat
 
-from mailings import scheduling
+from mailings import engine
 from mailings.models import Attempt
 from mailings.tests.test_service_clusters import (  # noqa: F401 - fixtures
     big_mailing,
@@ -34,7 +34,7 @@ def test_two_clusters_share_a_limit_of_20_messages_per_second(services, sink, cl
     clusters.start("cluster-b", **limit)
     wait_for(lambda: len(Stat.get_all(broker=services)) >= 2, 60, clusters, "both clusters to start")
 
-    scheduling.mailing_changed(mailing)
+    engine.replan_mailing(mailing)
 
     wait_for(lambda: finished(mailing), 120, clusters, "the run to finish")
     run = run_of(mailing)

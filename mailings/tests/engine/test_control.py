@@ -13,7 +13,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from mailings import sending, services, transitions
+from mailings import engine, services, transitions
 from mailings.models import Delivery, DeliveryState, MailingStatus, RateCounter, RunStatus
 from mailings.tests.factories import ClientFactory, MailingFactory
 
@@ -35,8 +35,8 @@ def make_mailing(user, n):
 
 
 def start(mailing):
-    sending.scheduling.reschedule(mailing.pk, start_now=False)
-    run = sending.start_due_run(mailing.pk, enqueue=False)
+    engine.reschedule(mailing.pk, start_now=False)
+    run = engine.start_due_run(mailing.pk, enqueue=False)
     assert run is not None
     return run
 
@@ -65,7 +65,7 @@ def test_pause_gives_the_rest_back_and_resume_sends_everyone_exactly_once(smtp_s
     mailing, clients = make_mailing(user, 10)
     run = start(mailing)
 
-    result = sending.send_chunk(run.pk, progress=after(3, lambda: services.mailing_pause(mailing=mailing)))
+    result = engine.send_chunk(run.pk, progress=after(3, lambda: services.mailing_pause(mailing=mailing)))
 
     assert result.paused
     run.refresh_from_db()
@@ -75,7 +75,7 @@ def test_pause_gives_the_rest_back_and_resume_sends_everyone_exactly_once(smtp_s
     assert states(run) == {DeliveryState.SENT: 3, DeliveryState.PENDING: 7}  # claims released
     assert transitions.owner_actions(mailing) == [transitions.OwnerAction.RESUME, transitions.OwnerAction.CANCEL]
     # A chunk that arrives while paused leaves the run alone.
-    assert sending.send_chunk(run.pk).claimed == 0
+    assert engine.send_chunk(run.pk).claimed == 0
 
     services.mailing_resume(mailing=mailing)  # chunks run in-process (django-q2 sync in tests)
 
@@ -91,7 +91,7 @@ def test_cancel_records_the_rest_as_not_sent_and_nothing_starts_again(smtp_serve
     mailing, _clients = make_mailing(user, 8)
     run = start(mailing)
 
-    result = sending.send_chunk(run.pk, progress=after(2, lambda: services.mailing_cancel(mailing=mailing)))
+    result = engine.send_chunk(run.pk, progress=after(2, lambda: services.mailing_cancel(mailing=mailing)))
 
     assert result.stopped
     run.refresh_from_db()
@@ -105,13 +105,13 @@ def test_cancel_records_the_rest_as_not_sent_and_nothing_starts_again(smtp_serve
     assert mailing.next_run_at is None
     assert transitions.owner_actions(mailing) == []
     assert sum(received(smtp_server).values()) == 2
-    assert sending.dispatch_due()["started"] == []
+    assert engine.dispatch_due()["started"] == []
 
 
 def test_a_paused_mailing_can_be_cancelled(smtp_server, user):
     mailing, _clients = make_mailing(user, 4)
     run = start(mailing)
-    sending.send_chunk(run.pk, progress=after(1, lambda: services.mailing_pause(mailing=mailing)))
+    engine.send_chunk(run.pk, progress=after(1, lambda: services.mailing_pause(mailing=mailing)))
     services.mailing_cancel(mailing=mailing)
     run.refresh_from_db()
     assert run.status == RunStatus.CANCELLED
@@ -121,9 +121,9 @@ def test_a_paused_mailing_can_be_cancelled(smtp_server, user):
 def test_a_managers_disable_wins_over_the_owner(smtp_server, user, manager):
     mailing, _clients = make_mailing(user, 4)
     run = start(mailing)
-    sending.send_chunk(run.pk, progress=after(1, lambda: services.mailing_pause(mailing=mailing)))
+    engine.send_chunk(run.pk, progress=after(1, lambda: services.mailing_pause(mailing=mailing)))
     services.mailing_disable(mailing=mailing, by=manager, reason="Spam")
-    sending.stop_runs_if_not_runnable(mailing.pk)
+    engine.stop_runs_if_not_runnable(mailing.pk)
     mailing.refresh_from_db()
     assert transitions.owner_actions(mailing) == []
     with pytest.raises(transitions.TransitionError, match="only a manager"):
@@ -150,7 +150,7 @@ def test_the_daily_quota_pauses_the_run_until_the_owners_next_day(smtp_server, u
     mailing, clients = make_mailing(user, 7)
     run = start(mailing)
 
-    sending.send_run_inline(run.pk)
+    engine.send_run_inline(run.pk)
 
     run.refresh_from_db()
     assert run.status == RunStatus.PAUSED
@@ -160,10 +160,10 @@ def test_the_daily_quota_pauses_the_run_until_the_owners_next_day(smtp_server, u
     assert states(run) == {DeliveryState.SENT: 4, DeliveryState.PENDING: 3}
     mailing.refresh_from_db()
     assert mailing.status == MailingStatus.RUNNING  # not paused by its owner
-    assert sending.dispatch_due()["unpaused"] == []  # not before the next day
+    assert engine.dispatch_due()["unpaused"] == []  # not before the next day
 
     with time_machine.travel(midnight + timedelta(seconds=5), tick=True):
-        assert sending.dispatch_due()["unpaused"] == [run.pk]
+        assert engine.dispatch_due()["unpaused"] == [run.pk]
 
     run.refresh_from_db()
     assert run.status == RunStatus.FINISHED
@@ -175,17 +175,17 @@ def test_an_hourly_limit_makes_the_run_wait_and_continue_by_itself(smtp_server, 
     mailing, clients = make_mailing(user, 5)
     run = start(mailing)
 
-    sending.send_run_inline(run.pk)
+    engine.send_run_inline(run.pk)
 
     run.refresh_from_db()
     next_hour = timezone.now().replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
     assert run.status == RunStatus.SENDING
     assert run.waiting_until == next_hour
     assert states(run) == {DeliveryState.SENT: 3, DeliveryState.PENDING: 2}
-    assert sending.dispatch_due()["revived"] == []  # the window is still full
+    assert engine.dispatch_due()["revived"] == []  # the window is still full
 
     with time_machine.travel(next_hour + timedelta(seconds=settings.MAILINGS_RUN_IDLE_SECONDS + 1), tick=True):
-        assert sending.dispatch_due()["revived"] == [run.pk]
+        assert engine.dispatch_due()["revived"] == [run.pk]
 
     run.refresh_from_db()
     assert run.status == RunStatus.FINISHED
@@ -198,7 +198,7 @@ def test_a_per_second_limit_spreads_the_run_over_seconds(smtp_server, user, sett
     mailing, clients = make_mailing(user, 10)
     run = start(mailing)
 
-    sending.send_run_inline(run.pk)
+    engine.send_run_inline(run.pk)
 
     run.refresh_from_db()
     assert run.status == RunStatus.FINISHED

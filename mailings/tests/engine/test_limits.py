@@ -1,4 +1,4 @@
-"""The shared limiter (mailings.engine.limits) against both stores: rows of
+"""The shared limiter (engine.limits) against both stores: rows of
 RateCounter in the database, and Redis (a service test: it needs REDIS_URL).
 
 Atomicity is shown with real concurrency: threads with their own database
@@ -14,14 +14,14 @@ import pytest
 from django.db import connection
 
 from accounts.tests.factories import UserFactory
-from mailings.engine import limits
+from mailings import engine
 from mailings.models import RateCounter
 
 NOW = datetime(2026, 3, 10, 12, 30, 15, 400000, tzinfo=UTC)
 
 
 def window(key="rate:s:1", limit=3, seconds=1, now=NOW):
-    return limits.Limit(key, limit, now + timedelta(seconds=seconds))
+    return engine.Limit(key, limit, now + timedelta(seconds=seconds))
 
 
 def race(limiter_factory, limit, threads=6, tries=20):
@@ -50,12 +50,12 @@ def test_site_limits_follow_the_settings(settings):
     settings.MAILINGS_RATE_PER_SECOND = None
     settings.MAILINGS_RATE_PER_HOUR = None
     settings.MAILINGS_RATE_PER_DAY = None
-    assert limits.site_limits(NOW) == []
+    assert engine.site_limits(NOW) == []
     settings.MAILINGS_RATE_PER_SECOND = 20
     settings.MAILINGS_RATE_PER_HOUR = 1000
     settings.MAILINGS_RATE_PER_DAY = 5000
     settings.TIME_ZONE = "Europe/Moscow"
-    second, hour, day = limits.site_limits(NOW)
+    second, hour, day = engine.site_limits(NOW)
     assert (second.limit, second.resets_at) == (20, datetime(2026, 3, 10, 12, 30, 16, tzinfo=UTC))
     assert (hour.limit, hour.resets_at) == (1000, datetime(2026, 3, 10, 13, 0, tzinfo=UTC))
     # The day is the site's: midnight in Moscow is 21:00 UTC.
@@ -67,12 +67,12 @@ def test_site_limits_follow_the_settings(settings):
 def test_quota_window_is_the_owners_day(settings):
     settings.TIME_ZONE = "Asia/Vladivostok"
     owner = UserFactory(daily_quota=100)
-    limit = limits.quota_limit(owner, NOW)
-    assert limit.kind == limits.QUOTA
+    limit = engine.quota_limit(owner, NOW)
+    assert limit.kind == engine.QUOTA
     assert limit.key == f"quota:{owner.pk}:2026-03-10"
     assert limit.resets_at == datetime(2026, 3, 10, 0, 0, tzinfo=ZoneInfo("Asia/Vladivostok")) + timedelta(days=1)
     owner.daily_quota = None
-    assert limits.quota_limit(owner, NOW) is None
+    assert engine.quota_limit(owner, NOW) is None
 
 
 @pytest.mark.django_db
@@ -85,7 +85,7 @@ def test_new_users_get_the_default_quota(settings):
 
 @pytest.mark.django_db
 def test_database_limiter_counts_until_full_and_names_the_full_window():
-    limiter = limits.DatabaseLimiter()
+    limiter = engine.DatabaseLimiter()
     wide, narrow = window("rate:h:1", 10, 3600), window("rate:s:1", 3)
     assert [limiter.take([wide, narrow]) for _ in range(3)] == [None, None, None]
     assert limiter.take([wide, narrow]) == narrow
@@ -97,7 +97,7 @@ def test_database_limiter_counts_until_full_and_names_the_full_window():
 
 @pytest.mark.django_db
 def test_database_limiter_purges_past_windows():
-    limiter = limits.DatabaseLimiter()
+    limiter = engine.DatabaseLimiter()
     limiter.take([window("rate:s:old", 3, seconds=1)])
     limiter.take([window("rate:s:new", 3, seconds=100)])
     assert limiter.purge(NOW + timedelta(seconds=10)) == 1
@@ -111,13 +111,13 @@ def test_database_limiter_is_atomic_across_connections():
     # SQLite's shared in-memory test database locks whole tables; the real race is on PostgreSQL.
     if connection.vendor != "postgresql":
         pytest.fail("this test needs PostgreSQL: set DATABASE_URL=postgres://...")
-    assert race(limits.DatabaseLimiter, limit=37) == 37
+    assert race(engine.DatabaseLimiter, limit=37) == 37
 
 
 @pytest.mark.django_db
 def test_take_without_limits_touches_nothing(django_assert_num_queries):
     with django_assert_num_queries(0):
-        assert limits.take([]) is None
+        assert engine.take_limits([]) is None
 
 
 @pytest.fixture
@@ -128,7 +128,7 @@ def redis_limiter():
     import redis
 
     def make():
-        limiter = limits.RedisLimiter(redis.Redis.from_url(url))
+        limiter = engine.RedisLimiter(redis.Redis.from_url(url))
         limiter.prefix = "mailsite:test-limits:"
         return limiter
 
@@ -160,6 +160,6 @@ def test_redis_limiter_is_atomic_across_clients(redis_limiter):
 @pytest.mark.django_db
 def test_quota_usage_reads_todays_counters(settings):
     owner, other = UserFactory(daily_quota=5), UserFactory(daily_quota=None)
-    limiter = limits.DatabaseLimiter()
-    limiter.take([limits.quota_limit(owner)], n=4)
-    assert limits.quota_usage([owner, other], limiter=limiter) == {owner.pk: 4, other.pk: 0}
+    limiter = engine.DatabaseLimiter()
+    limiter.take([engine.quota_limit(owner)], n=4)
+    assert engine.quota_usage([owner, other], limiter=limiter) == {owner.pk: 4, other.pk: 0}
