@@ -144,6 +144,15 @@ def test_start_now_starts_a_future_mailing_and_keeps_its_end(smtp_server, user, 
     assert len(smtp_server.messages) == 1
 
 
+def continues_by_itself(run, key, *, at):
+    """The minute dispatcher leaves the run alone until `at`, then it finishes."""
+    assert engine.dispatch_due()[key] == []
+    with time_machine.travel(at, tick=True):
+        assert engine.dispatch_due()[key] == [run.pk]
+    run.refresh_from_db()
+    assert run.status == RunStatus.FINISHED
+
+
 def test_the_daily_quota_pauses_the_run_until_the_owners_next_day(smtp_server, user):
     user.daily_quota = 4
     user.save()
@@ -160,13 +169,7 @@ def test_the_daily_quota_pauses_the_run_until_the_owners_next_day(smtp_server, u
     assert states(run) == {DeliveryState.SENT: 4, DeliveryState.PENDING: 3}
     mailing.refresh_from_db()
     assert mailing.status == MailingStatus.RUNNING  # not paused by its owner
-    assert engine.dispatch_due()["unpaused"] == []  # not before the next day
-
-    with time_machine.travel(midnight + timedelta(seconds=5), tick=True):
-        assert engine.dispatch_due()["unpaused"] == [run.pk]
-
-    run.refresh_from_db()
-    assert run.status == RunStatus.FINISHED
+    continues_by_itself(run, "unpaused", at=midnight + timedelta(seconds=5))
     assert received(smtp_server) == Counter({c.email: 1 for c in clients})
 
 
@@ -182,13 +185,7 @@ def test_an_hourly_limit_makes_the_run_wait_and_continue_by_itself(smtp_server, 
     assert run.status == RunStatus.SENDING
     assert run.waiting_until == next_hour
     assert states(run) == {DeliveryState.SENT: 3, DeliveryState.PENDING: 2}
-    assert engine.dispatch_due()["revived"] == []  # the window is still full
-
-    with time_machine.travel(next_hour + timedelta(seconds=settings.MAILINGS_RUN_IDLE_SECONDS + 1), tick=True):
-        assert engine.dispatch_due()["revived"] == [run.pk]
-
-    run.refresh_from_db()
-    assert run.status == RunStatus.FINISHED
+    continues_by_itself(run, "revived", at=next_hour + timedelta(seconds=settings.MAILINGS_RUN_IDLE_SECONDS + 1))
     assert run.waiting_until is None
     assert received(smtp_server) == Counter({c.email: 1 for c in clients})
 
