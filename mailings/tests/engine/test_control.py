@@ -7,7 +7,8 @@ MAILINGS_CHECK_SECONDS=0 makes the chunk look at its run before every message.
 """
 
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -153,6 +154,8 @@ def continues_by_itself(run, key, *, at):
     assert run.status == RunStatus.FINISHED
 
 
+# Mid-day and mid-hour: the run never straddles a midnight or an hour by chance.
+@time_machine.travel(datetime(2031, 3, 10, 12, 20, tzinfo=ZoneInfo("Europe/London")), tick=True)
 def test_the_daily_quota_pauses_the_run_until_the_owners_next_day(smtp_server, user):
     user.daily_quota = 4
     user.save()
@@ -173,6 +176,7 @@ def test_the_daily_quota_pauses_the_run_until_the_owners_next_day(smtp_server, u
     assert received(smtp_server) == Counter({c.email: 1 for c in clients})
 
 
+@time_machine.travel(datetime(2031, 3, 10, 12, 20, tzinfo=ZoneInfo("Europe/London")), tick=True)
 def test_an_hourly_limit_makes_the_run_wait_and_continue_by_itself(smtp_server, user, settings):
     settings.MAILINGS_RATE_PER_HOUR = 3
     mailing, clients = make_mailing(user, 5)
