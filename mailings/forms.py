@@ -12,9 +12,10 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.normalize import normalize_email
 from mailings import selectors
 from mailings.imports import OnExisting
-from mailings.models import AttemptStatus, Client, Mailing, Message, Periodicity, normalize_email
+from mailings.models import AttemptStatus, Client, Mailing, Message, Periodicity
 from mailings.timezones import user_time_zone
 
 DATETIME_LOCAL_FORMAT = "%Y-%m-%dT%H:%M"

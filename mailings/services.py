@@ -12,9 +12,10 @@ from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm
 from wagtail.log_actions import log
 
+from core.normalize import normalize_email
 from mailings import engine, selectors, transitions
 from mailings.imports import ClientRow, ImportFailedError, ImportReport, OnExisting, read_clients_csv
-from mailings.models import Client, ClientUserObjectPermission, Mailing, Message, Run, normalize_email
+from mailings.models import Client, ClientUserObjectPermission, Mailing, Message, Run
 from mailings.signals import mailings_changed
 from mailings.transitions import OwnerAction
 

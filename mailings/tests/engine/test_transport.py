@@ -2,8 +2,8 @@
 
 import pytest
 
+from core.testing.smtp import closed_port
 from mailings.engine import Fault, MessageTemplate, SMTPTransport, classify_reply
-from mailsite.testing.smtp import closed_port
 
 
 def test_one_connection_carries_many_messages(smtp_server):
