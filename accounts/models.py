@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from wagtail.models import GroupPagePermission, GroupPagePermissionManager
@@ -42,6 +43,17 @@ def default_daily_quota():
     return settings.MAILINGS_DAILY_QUOTA
 
 
+def validate_time_zone(value: str) -> None:
+    from accounts.locale import is_time_zone
+
+    if not is_time_zone(value):
+        raise ValidationError(_("“%(value)s” is not a known time zone."), code="time_zone", params={"value": value})
+
+
+def default_time_zone() -> str:
+    return settings.TIME_ZONE
+
+
 class User(AbstractUser):
     username = None
     email = models.EmailField(_("email address"), unique=True)
@@ -62,6 +74,12 @@ class User(AbstractUser):
         default=default_daily_quota,
         help_text=_("Messages per day across all of this customer's mailings. Empty: unlimited."),
     )
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default=default_time_zone, validators=[validate_time_zone]
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = []
@@ -76,6 +94,12 @@ class User(AbstractUser):
 
     def __str__(self):
         return self.email
+
+    def clean(self):
+        # Before the unique check of every model form (Wagtail's user forms too),
+        # so a case variant of a taken address is a field error, not an IntegrityError.
+        super().clean()
+        self.email = normalize_email(self.email)
 
     def save(self, *args, **kwargs):
         self.email = normalize_email(self.email)

@@ -12,17 +12,39 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.forms import TimeZoneField
+from accounts.locale import zone
 from core.normalize import normalize_email
 from mailings import selectors
 from mailings.imports import OnExisting
 from mailings.models import AttemptStatus, Client, Mailing, Message, Periodicity
-from mailings.timezones import user_time_zone
 
 DATETIME_LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 # The mailing form lists this many clients as checkboxes; beyond it the search
 # box asks the server (a page with 100,000 checkboxes is 40 MB of HTML).
 CLIENT_PICKER_LIMIT = 500
 IMPORT_MAX_BYTES = 50 * 1024 * 1024
+
+
+# Primary keys are BigAutoFields: a larger number is no key (and SQLite raises OverflowError on it).
+PK_MAX = 2**63 - 1
+
+
+def is_pk(value) -> bool:
+    value = str(value)
+    return value.isascii() and value.isdigit() and 0 < int(value) <= PK_MAX
+
+
+class PrimaryKeysField(forms.ModelMultipleChoiceField):
+    """Rejects what cannot be a primary key before asking the database."""
+
+    def _check_values(self, value):
+        for pk in value:
+            if not is_pk(pk):
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": str(pk)[:40]}
+                )
+        return super()._check_values(value)
 
 
 class ClientForm(forms.ModelForm):
@@ -73,6 +95,13 @@ class MessageForm(forms.ModelForm):
         fields = ["subject", "body"]
         widgets = {"body": forms.Textarea(attrs={"rows": 12})}
 
+    def clean_subject(self):
+        subject = self.cleaned_data["subject"]
+        # A line break in a header would start a new header (and Django refuses to send it).
+        if "\r" in subject or "\n" in subject:
+            raise ValidationError(_("The subject must be a single line."), code="line_break")
+        return subject
+
 
 class DateTimeLocalInput(forms.DateTimeInput):
     input_type = "datetime-local"
@@ -103,7 +132,7 @@ class MailingForm(forms.ModelForm):
         required=False,
     )
     # Not a model field of the form: ModelForm would load every recipient as its initial value.
-    clients = forms.ModelMultipleChoiceField(
+    clients = PrimaryKeysField(
         label=_("Clients"), queryset=Client.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
     )
     all_clients = forms.BooleanField(
@@ -114,10 +143,10 @@ class MailingForm(forms.ModelForm):
 
     class Meta:
         model = Mailing
-        fields = ["message", "start_at", "end_at", "periodicity"]
+        fields = ["message", "time_zone", "start_at", "end_at", "periodicity"]
         widgets = {"start_at": DateTimeLocalInput(), "end_at": DateTimeLocalInput()}
         help_texts = {
-            "start_at": _("Used when “At a set time” is chosen."),
+            "start_at": _("Used when “At a set time” is chosen; on the clock of the mailing's time zone."),
             "end_at": _(
                 "No run starts after this time. Empty: one day after the start for a one-off mailing, "
                 "a month for a recurring one."
@@ -127,42 +156,34 @@ class MailingForm(forms.ModelForm):
     def __init__(self, *args, owner, **kwargs):
         super().__init__(*args, **kwargs)
         self.owner = owner
-        self.zone = user_time_zone(owner)
         self.fields["message"].queryset = selectors.owned_messages(owner)
         self.fields["clients"].queryset = selectors.owned_clients(owner)
+        self.fields["time_zone"] = TimeZoneField(
+            initial=self.instance.time_zone if self.instance.pk else owner.time_zone,
+            help_text=Mailing._meta.get_field("time_zone").help_text,
+        )
         for name in ("start_at", "end_at"):
             self.fields[name].input_formats = [DATETIME_LOCAL_FORMAT, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
             self.fields[name].required = False
+            if self.instance.pk and not self.is_bound:
+                # Shown on the mailing's own clock, naive, so the widget does not convert it again.
+                value = timezone.localtime(getattr(self.instance, name), zone(self.instance.time_zone))
+                self.initial[name] = value.replace(tzinfo=None)
         # A new mailing starts now unless told otherwise; an existing one keeps its time.
         self.initial.setdefault("start_mode", START_AT if self.instance.pk else START_NOW)
-        for name in ("start_at", "end_at"):
-            value = self.initial.get(name)
-            if isinstance(value, datetime) and timezone.is_aware(value):
-                # Shown on the owner's wall clock, as it is read back.
-                self.initial[name] = timezone.localtime(value, self.zone).replace(tzinfo=None)
         if self.instance.pk and not self.is_bound:
             recipients = self.instance.clients.count()
             # A mailing to every client is shown as "All my clients", not as thousands of ticks.
             self.initial["all_clients"] = recipients > 0 and recipients == selectors.owned_clients(owner).count()
 
-    @property
-    def time_zone_name(self) -> str:
-        return self.zone.key
-
-    def _on_owner_clock(self, value):
-        """Form input is a wall-clock time in the owner's zone."""
-        if value is None:
-            return None
-        return timezone.make_aware(timezone.make_naive(value), self.zone)
-
-    def clean_start_at(self):
-        return self._on_owner_clock(self.cleaned_data.get("start_at"))
-
-    def clean_end_at(self):
-        return self._on_owner_clock(self.cleaned_data.get("end_at"))
-
     def clean(self):
         cleaned = super().clean()
+        mailing_zone = zone(cleaned.get("time_zone"))
+        for name in ("start_at", "end_at"):
+            # Django read the wall-clock time in the viewer's zone; it is meant in the mailing's.
+            if cleaned.get(name):
+                wall_clock = timezone.localtime(cleaned[name]).replace(tzinfo=None)
+                cleaned[name] = timezone.make_aware(wall_clock, mailing_zone)
         mode = cleaned.get("start_mode") or (START_AT if self.data.get(self.add_prefix("start_at")) else START_NOW)
         cleaned["start_mode"] = mode
         if mode == START_NOW:
@@ -171,12 +192,16 @@ class MailingForm(forms.ModelForm):
             self.add_error("start_at", _("Choose the start time, or “Start now”."))
         start_at, end_at = cleaned.get("start_at"), cleaned.get("end_at")
         if start_at and not end_at and "end_at" not in self.errors and cleaned.get("periodicity"):
-            cleaned["end_at"] = end_at = default_end_at(start_at, cleaned["periodicity"], self.zone)
+            cleaned["end_at"] = end_at = default_end_at(start_at, cleaned["periodicity"], mailing_zone)
         if start_at and end_at and end_at <= start_at:
             self.add_error("end_at", _("The end time must be after the start time."))
         if not cleaned.get("all_clients") and not cleaned.get("clients") and "clients" not in self.errors:
             self.add_error("clients", _("Choose at least one client, or “All my clients”."))
         return cleaned
+
+    @property
+    def time_zone_name(self) -> str:
+        return str(self["time_zone"].value() or "")
 
     def client_picker(self) -> dict:
         """The checkbox list: the first clients by email plus every ticked one, and the total."""
@@ -192,7 +217,7 @@ class MailingForm(forms.ModelForm):
 
     def selected_client_ids(self) -> set[int]:
         if self.is_bound:
-            return {int(v) for v in self.data.getlist(self.add_prefix("clients")) if str(v).isdigit()}
+            return {int(v) for v in self.data.getlist(self.add_prefix("clients")) if is_pk(v)}
         if self.instance.pk and not self.initial.get("all_clients"):
             return selectors.mailing_recipient_ids(self.instance)
         return set()
@@ -204,6 +229,7 @@ class MailingForm(forms.ModelForm):
             "start_at": data["start_at"],
             "end_at": data["end_at"],
             "periodicity": data["periodicity"],
+            "time_zone": data["time_zone"],
             "clients": list(data["clients"]) if not data["all_clients"] else [],
             "all_clients": data["all_clients"],
         }

@@ -3,7 +3,7 @@ management commands and account emails call. Nothing outside this package
 imports its modules.
 
 Modules, each one concern; dependencies run one way, down this list:
-  backoff, slots, transport, message, journal   (leaves)
+  backoff, slots, transport, message, journal, wakeup, stopping   (leaves)
   schedule   next_run_at, status, django-q2 wake-ups (uses slots)
   claims     which chunk may send which delivery
   runs       start, stop, defer, finish, retry a run (uses schedule, backoff)
@@ -52,10 +52,13 @@ from mailings.engine.schedule import (
     wakeup_name,
 )
 from mailings.engine.slots import latest_slot, next_slot_after, slot
+from mailings.engine.stopping import GracefulSentinel, stop_requested, task_finished, task_starting, worker_started
 from mailings.engine.sweeper import resume_deferred, settle_stale_claims
 from mailings.engine.transport import NETWORK_ERRORS, Fault, Outcome, SMTPTransport, classify_reply, get_transport
+from mailings.engine.wakeup import BROKER_ERRORS, enqueue
 
 __all__ = [
+    "BROKER_ERRORS",
     "DISPATCH_SCHEDULE",
     "NETWORK_ERRORS",
     "QUOTA",
@@ -63,6 +66,7 @@ __all__ = [
     "ChunkResult",
     "DatabaseLimiter",
     "Fault",
+    "GracefulSentinel",
     "Limit",
     "MessageTemplate",
     "Outcome",
@@ -76,6 +80,7 @@ __all__ = [
     "dispatch_due",
     "dispatch_mailing",
     "due_mailings",
+    "enqueue",
     "ensure_dispatch_schedule",
     "get_limiter",
     "get_transport",
@@ -104,7 +109,11 @@ __all__ = [
     "snapshot_recipients",
     "start_due_run",
     "stop_reason_for",
+    "stop_requested",
     "stop_runs_if_not_runnable",
     "take_limits",
+    "task_finished",
+    "task_starting",
     "wakeup_name",
+    "worker_started",
 ]

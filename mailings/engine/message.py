@@ -61,8 +61,15 @@ class MessageTemplate:
 
     @staticmethod
     def to_header(email: str, name: str = "") -> str:
+        """`email` as the engine sends it (see transport.smtp_address): ASCII, or
+        UTF-8 in its local part when the server takes SMTPUTF8."""
         name = " ".join((name or "").split())
-        return formataddr((name, email), charset="utf-8") if name else email
+        if not name:
+            return email
+        if email.isascii():
+            return formataddr((name, email), charset="utf-8")
+        # formataddr encodes only ASCII addresses: the name as it makes it, the address as it is.
+        return formataddr((name, "a@a"), charset="utf-8")[: -len("<a@a>")] + f"<{email}>"
 
     def render(self, *, email: str, name: str = "", key: str) -> bytes:
         to = self.to_header(email, name).encode("utf-8")
