@@ -38,6 +38,11 @@ class UserManager(BaseUserManager):
         return self.get(**{f"{self.model.USERNAME_FIELD}__iexact": username})
 
 
+def default_daily_quota():
+    """A new customer's daily quota: MAILINGS_DAILY_QUOTA (None = unlimited)."""
+    return settings.MAILINGS_DAILY_QUOTA
+
+
 def validate_time_zone(value: str) -> None:
     from accounts.locale import is_time_zone
 
@@ -61,6 +66,14 @@ class User(AbstractUser):
     is_blocked = models.BooleanField(_("blocked"), default=False, db_index=True)
     blocked_at = models.DateTimeField(_("blocked at"), null=True, blank=True)
     blocked_reason = models.TextField(_("blocked reason"), blank=True)
+    # Messages this customer's mailings may send per day (in their time zone); set by a manager.
+    daily_quota = models.PositiveIntegerField(
+        _("daily quota"),
+        null=True,
+        blank=True,
+        default=default_daily_quota,
+        help_text=_("Messages per day across all of this customer's mailings. Empty: unlimited."),
+    )
     language = models.CharField(
         _("language"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
     )

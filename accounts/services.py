@@ -59,6 +59,15 @@ def user_unblock(*, user: User, by=None) -> User:
     return user
 
 
+@transaction.atomic
+def user_set_daily_quota(*, user: User, by=None, quota: int | None) -> User:
+    """A manager sets how many messages a customer's mailings may send per day (None: unlimited)."""
+    user.daily_quota = quota
+    user.save(update_fields=["daily_quota"])
+    log(instance=user, action="mailsite.user.quota", user=by, data={"quota": quota})
+    return user
+
+
 def mail_throttle_allows(email: str, *, purpose: str = "verify") -> bool:
     """At most one account email per address and purpose per ACCOUNT_RESEND_THROTTLE_SECONDS.
 

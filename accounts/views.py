@@ -117,6 +117,17 @@ class LoginView(auth_views.LoginView):
         return response
 
 
+class LogoutView(auth_views.LogoutView):
+    """Log out and say so on the page the user lands on."""
+
+    def post(self, request, *args, **kwargs):
+        was_logged_in = request.user.is_authenticated
+        response = super().post(request, *args, **kwargs)
+        if was_logged_in:
+            messages.info(request, _("You are logged out."))
+        return response
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def profile(request):

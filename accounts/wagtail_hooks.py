@@ -5,6 +5,8 @@ accounts) is kept for superusers by a permission policy."""
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.urls import re_path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.permissions import register_permission_policy
@@ -25,7 +27,7 @@ class UserAdmin(SelectorModelAdmin):
     menu_label = _("Users")
     menu_icon = "user"
     menu_order = 210
-    list_display = ("email", "full_name", "is_verified", "is_blocked", "date_joined", "mailings_count", "last_login")
+    list_display = ("email", "full_name", "is_verified", "is_blocked", "mailings_count", "quota_today", "last_login")
     list_filter = ("is_verified", "is_blocked", "is_active", "date_joined", "last_login", "groups")
     search_fields = ("email", "first_name", "last_name", "company")
     ordering = ("email",)
@@ -43,6 +45,7 @@ class UserAdmin(SelectorModelAdmin):
         "is_blocked",
         "blocked_at",
         "blocked_reason",
+        "daily_quota",
         "date_joined",
         "last_login",
         "groups",
@@ -59,8 +62,26 @@ class UserAdmin(SelectorModelAdmin):
     def mailings_count(self, obj):
         return obj.mailings_count
 
+    @admin.display(description=_("sent today / quota"), ordering="sent_today")
+    def quota_today(self, obj):
+        if obj.daily_quota is None:
+            return format_html("{} / {}", obj.sent_today, gettext("unlimited"))
+        if obj.sent_today >= obj.daily_quota:
+            return format_html(
+                '<span class="mailsite-at-quota">{} / {} · {}</span>',
+                obj.sent_today,
+                obj.daily_quota,
+                gettext("at quota"),
+            )
+        return format_html("{} / {}", obj.sent_today, obj.daily_quota)
+
     def get_extra_admin_urls(self):
         return (
+            re_path(
+                self.url_helper.get_action_url_pattern("quota"),
+                admin_views.user_quota_view,
+                name=self.url_helper.get_action_url_name("quota"),
+            ),
             re_path(
                 self.url_helper.get_action_url_pattern("block"),
                 admin_views.user_block_view,
@@ -81,6 +102,7 @@ modeladmin_register(UserAdmin)
 def register_user_log_actions(actions):
     actions.register_action("mailsite.user.block")(reason_formatter(_("Block user"), _("User blocked")))
     actions.register_action("mailsite.user.unblock")(reason_formatter(_("Unblock user"), _("User unblocked")))
+    actions.register_action("mailsite.user.quota")(reason_formatter(_("Set daily quota"), _("Daily quota set")))
 
 
 @hooks.register("register_account_menu_item")

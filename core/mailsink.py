@@ -1,10 +1,14 @@
 """A local SMTP server for development: stores every message it receives as an
 .eml file under MAIL_SINK_DIR. `make run` starts it; /outbox/ shows its mail.
 
-Run: python -m core.mailsink [--host H] [--port P] [--dir D]
+Run: python -m core.mailsink [--host H] [--port P] [--dir D] [--delay SECONDS]
+
+--delay (or MAIL_SINK_DELAY) makes it a slow server: it waits that long before
+answering each message, so a run lasts long enough to watch, pause and resume.
 """
 
 import argparse
+import asyncio
 import os
 import signal
 import threading
@@ -16,11 +20,14 @@ from aiosmtpd.controller import Controller
 
 
 class MaildirHandler:
-    def __init__(self, directory: Path):
+    def __init__(self, directory: Path, delay: float = 0.0):
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
+        self.delay = delay
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd hook name
+        if self.delay:
+            await asyncio.sleep(self.delay)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
         path = self.directory / f"{stamp}-{uuid.uuid4().hex[:8]}.eml"
         tmp = path.with_suffix(".tmp")
@@ -34,8 +41,9 @@ def main(argv=None):
     parser.add_argument("--host", default=os.environ.get("MAIL_SINK_HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("MAIL_SINK_PORT", "8025")))
     parser.add_argument("--dir", default=os.environ.get("MAIL_SINK_DIR", "var/mail"))
+    parser.add_argument("--delay", type=float, default=float(os.environ.get("MAIL_SINK_DELAY", "0") or 0))
     args = parser.parse_args(argv)
-    controller = Controller(MaildirHandler(args.dir), hostname=args.host, port=args.port)
+    controller = Controller(MaildirHandler(args.dir, delay=args.delay), hostname=args.host, port=args.port)
     controller.start()
     print(f"Mail sink listening on {args.host}:{args.port}, storing mail in {args.dir}", flush=True)
     stop = threading.Event()

@@ -207,6 +207,12 @@ def render_confirm(request, *, title, subject, question, button_label, form=None
     )
 
 
+def sentence(text: str) -> str:
+    """A reason as one sentence: exactly one closing full stop ("spam." not "spam..")."""
+    text = (text or "").strip()
+    return text if text.endswith((".", "!", "?", "…")) else f"{text}."
+
+
 def confirm_action(
     request, *, subject, back_url, refused, perform, done, title, question, button_label, ask_reason=False
 ):

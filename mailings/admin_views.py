@@ -14,8 +14,8 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 from wagtail.admin.ui.components import Component
 
-from core.wagtail_admin import ActionButtonHelper, HistoryInspectView, confirm_action, parse_pk
-from mailings import selectors, services
+from core.wagtail_admin import ActionButtonHelper, HistoryInspectView, confirm_action, parse_pk, sentence
+from mailings import charts, selectors, services
 from mailings.models import AttemptStatus, MailingStatus
 
 LATEST_RUNS = 10
@@ -90,8 +90,8 @@ def mailing_enable_view(request, instance_pk):
         perform=lambda reason: services.mailing_enable(mailing=mailing, by=request.user),
         done=gettext("Mailing %(mailing)s enabled.") % {"mailing": mailing},
         title=gettext("Enable mailing"),
-        question=gettext("Disabled because: %(reason)s. Enable it again? It resumes its schedule.")
-        % {"reason": mailing.disabled_reason},
+        question=gettext("Disabled because: %(reason)s Enable it again? It resumes its schedule.")
+        % {"reason": sentence(mailing.disabled_reason)},
         button_label=gettext("Enable"),
     )
 
@@ -148,10 +148,21 @@ def service_totals(user) -> dict:
 
 
 class ServiceTotalsPanel(Component):
+    """Service-wide totals and the same daily chart as the customer's reports, for the whole service."""
+
     name = "mailsite_service_totals"
     template_name = "mailings/admin/service_totals_panel.html"
     order = 50
 
+    class Media:
+        js = ("vendor/chartjs/chart.umd.min.js", "js/charts.js")
+
     def get_context_data(self, parent_context):
         request = parent_context["request"]
-        return {"totals": service_totals(request.user), "request": request}
+        return {
+            "totals": service_totals(request.user),
+            "daily_chart": charts.daily_chart(
+                selectors.attempts_for_user(request.user), chart_id="chart-service-daily"
+            ),
+            "request": request,
+        }

@@ -4,6 +4,9 @@ Every choice a form offers (messages, clients) comes from the owner's
 selectors, so a form neither shows nor accepts someone else's objects.
 """
 
+import calendar
+from datetime import datetime, timedelta
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -14,7 +17,7 @@ from accounts.locale import zone
 from core.normalize import normalize_email
 from mailings import selectors
 from mailings.imports import OnExisting
-from mailings.models import AttemptStatus, Client, Mailing, Message
+from mailings.models import AttemptStatus, Client, Mailing, Message, Periodicity
 
 DATETIME_LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 # The mailing form lists this many clients as checkboxes; beyond it the search
@@ -107,7 +110,27 @@ class DateTimeLocalInput(forms.DateTimeInput):
         super().__init__(format=DATETIME_LOCAL_FORMAT, **kwargs)
 
 
+START_NOW, START_AT = "now", "at"
+
+
+def default_end_at(start: datetime, periodicity: str, zone) -> datetime:
+    """A sensible end: a one-off mailing gets a day to send, a recurring one a
+    month of runs (the same wall-clock time a calendar month later)."""
+    if periodicity == Periodicity.ONCE:
+        return start + timedelta(days=1)
+    local = start.astimezone(zone)
+    year, month = (local.year + 1, 1) if local.month == 12 else (local.year, local.month + 1)
+    day = min(local.day, calendar.monthrange(year, month)[1])
+    return local.replace(year=year, month=month, day=day).astimezone(start.tzinfo)
+
+
 class MailingForm(forms.ModelForm):
+    start_mode = forms.ChoiceField(
+        label=_("Start"),
+        choices=[(START_NOW, _("Start now")), (START_AT, _("At a set time"))],
+        widget=forms.RadioSelect,
+        required=False,
+    )
     # Not a model field of the form: ModelForm would load every recipient as its initial value.
     clients = PrimaryKeysField(
         label=_("Clients"), queryset=Client.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
@@ -123,8 +146,11 @@ class MailingForm(forms.ModelForm):
         fields = ["message", "time_zone", "start_at", "end_at", "periodicity"]
         widgets = {"start_at": DateTimeLocalInput(), "end_at": DateTimeLocalInput()}
         help_texts = {
-            "start_at": _("On the clock of the mailing's time zone."),
-            "end_at": _("No run starts after this time."),
+            "start_at": _("Used when “At a set time” is chosen; on the clock of the mailing's time zone."),
+            "end_at": _(
+                "No run starts after this time. Empty: one day after the start for a one-off mailing, "
+                "a month for a recurring one."
+            ),
         }
 
     def __init__(self, *args, owner, **kwargs):
@@ -138,10 +164,13 @@ class MailingForm(forms.ModelForm):
         )
         for name in ("start_at", "end_at"):
             self.fields[name].input_formats = [DATETIME_LOCAL_FORMAT, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
+            self.fields[name].required = False
             if self.instance.pk and not self.is_bound:
                 # Shown on the mailing's own clock, naive, so the widget does not convert it again.
                 value = timezone.localtime(getattr(self.instance, name), zone(self.instance.time_zone))
                 self.initial[name] = value.replace(tzinfo=None)
+        # A new mailing starts now unless told otherwise; an existing one keeps its time.
+        self.initial.setdefault("start_mode", START_AT if self.instance.pk else START_NOW)
         if self.instance.pk and not self.is_bound:
             recipients = self.instance.clients.count()
             # A mailing to every client is shown as "All my clients", not as thousands of ticks.
@@ -155,12 +184,24 @@ class MailingForm(forms.ModelForm):
             if cleaned.get(name):
                 wall_clock = timezone.localtime(cleaned[name]).replace(tzinfo=None)
                 cleaned[name] = timezone.make_aware(wall_clock, mailing_zone)
+        mode = cleaned.get("start_mode") or (START_AT if self.data.get(self.add_prefix("start_at")) else START_NOW)
+        cleaned["start_mode"] = mode
+        if mode == START_NOW:
+            cleaned["start_at"] = timezone.now().replace(microsecond=0)
+        elif not cleaned.get("start_at") and "start_at" not in self.errors:
+            self.add_error("start_at", _("Choose the start time, or “Start now”."))
         start_at, end_at = cleaned.get("start_at"), cleaned.get("end_at")
+        if start_at and not end_at and "end_at" not in self.errors and cleaned.get("periodicity"):
+            cleaned["end_at"] = end_at = default_end_at(start_at, cleaned["periodicity"], mailing_zone)
         if start_at and end_at and end_at <= start_at:
             self.add_error("end_at", _("The end time must be after the start time."))
         if not cleaned.get("all_clients") and not cleaned.get("clients") and "clients" not in self.errors:
             self.add_error("clients", _("Choose at least one client, or “All my clients”."))
         return cleaned
+
+    @property
+    def time_zone_name(self) -> str:
+        return str(self["time_zone"].value() or "")
 
     def client_picker(self) -> dict:
         """The checkbox list: the first clients by email plus every ticked one, and the total."""

@@ -70,9 +70,13 @@ class Periodicity(models.TextChoices):
 
 
 class MailingStatus(models.TextChoices):
+    """What the mailing is doing; decided from the facts in `mailings.transitions`."""
+
     CREATED = "created", _("Created")
     RUNNING = "running", _("Running")
+    PAUSED = "paused", _("Paused")
     COMPLETED = "completed", _("Completed")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class Mailing(TimeStampedModel):
@@ -109,6 +113,10 @@ class Mailing(TimeStampedModel):
     disabled_reason = models.TextField(_("reason for disabling"), blank=True)
     # The scheduler's source of truth: when this mailing is next due.
     next_run_at = models.DateTimeField(_("next run"), null=True, blank=True)
+    # The owner's controls (see mailings.transitions): a paused mailing starts
+    # nothing and its run waits; a cancelled one never sends again.
+    paused_at = models.DateTimeField(_("paused at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("mailing")
@@ -131,12 +139,14 @@ class RunStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
     SENDING = "sending", _("Sending")
     DEFERRED = "deferred", _("Deferred")
+    PAUSED = "paused", _("Paused")
     FINISHED = "finished", _("Finished")
     STOPPED = "stopped", _("Stopped")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
-# A run in one of these is still at work: it may send more.
-ACTIVE_RUN_STATUSES = (RunStatus.PENDING, RunStatus.SENDING, RunStatus.DEFERRED)
+# A run still alive: a paused one holds its recipients until it is resumed or cancelled.
+ACTIVE_RUN_STATUSES = (RunStatus.PENDING, RunStatus.SENDING, RunStatus.DEFERRED, RunStatus.PAUSED)
 
 
 class Run(models.Model):
@@ -158,6 +168,11 @@ class Run(models.Model):
     deferred_reason = models.TextField(_("deferred because"), blank=True)
     stop_reason = models.TextField(_("stop reason"), blank=True)
     skipped_count = models.PositiveIntegerField(_("not sent"), default=0)
+    # Paused by the owner (no time) or by the daily quota (until the owner's next day).
+    paused_until = models.DateTimeField(_("paused until"), null=True, blank=True)
+    pause_reason = models.TextField(_("pause reason"), blank=True)
+    # A site-wide sending limit was reached: chunks start again at this time.
+    waiting_until = models.DateTimeField(_("waiting for the sending limit until"), null=True, blank=True)
     # Touched by every chunk at work; the sweeper re-enqueues chunks of a run
     # whose heartbeat went quiet (a lost broker message, a killed cluster).
     heartbeat_at = models.DateTimeField(_("heartbeat"), null=True, blank=True)
@@ -268,6 +283,18 @@ class Attempt(models.Model):
 
     def __str__(self):
         return f"{self.email} {self.status} at {self.attempted_at:%Y-%m-%d %H:%M}"
+
+
+class RateCounter(models.Model):
+    """One window of a sending limit, when the limiter has no Redis (see
+    mailings.engine.limits): how many messages were taken in it."""
+
+    key = models.CharField(max_length=100, unique=True)
+    count = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self):
+        return f"{self.key}={self.count}"
 
 
 # django-guardian object permissions in direct foreign-key tables: faster than

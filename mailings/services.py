@@ -14,7 +14,7 @@ from guardian.shortcuts import assign_perm
 from wagtail.log_actions import log
 
 from core.normalize import normalize_email
-from mailings import engine, selectors
+from mailings import engine, selectors, transitions
 from mailings.imports import (
     ClientRow,
     ImportFailedError,
@@ -25,6 +25,7 @@ from mailings.imports import (
 )
 from mailings.models import Client, ClientUserObjectPermission, Mailing, Message, Run
 from mailings.signals import mailings_changed
+from mailings.transitions import OwnerAction
 
 logger = logging.getLogger(__name__)
 
@@ -364,6 +365,63 @@ def mailing_update(
     _set_recipients(mailing, clients=clients, all_clients=all_clients)
     _replan_after_commit(mailing)
     return mailing
+
+
+# --- The owner's controls (mailings.transitions) ----------------------------------
+
+
+@transaction.atomic
+def mailing_start_now(*, mailing: Mailing) -> Mailing:
+    """A created mailing whose start is in the future starts now (its end stays)."""
+    transitions.check(mailing, OwnerAction.START_NOW)
+    mailing.start_at = timezone.now().replace(microsecond=0)
+    mailing.save(update_fields=["start_at", "updated_at"])
+    _replan_after_commit(mailing)
+    return mailing
+
+
+def _set_control(mailing: Mailing, action: OwnerAction, **fields) -> None:
+    """Check the transition under a row lock, then store the owner's choice."""
+    locked = Mailing.objects.select_for_update().select_related("owner").get(pk=mailing.pk)
+    transitions.check(locked, action)
+    for name, value in fields.items():
+        setattr(mailing, name, value)
+    Mailing.objects.filter(pk=mailing.pk).update(**fields, updated_at=timezone.now())
+
+
+def mailing_pause(*, mailing: Mailing) -> Mailing:
+    """Stop claiming new recipients within seconds; those on the wire finish."""
+    with transaction.atomic():
+        _set_control(mailing, OwnerAction.PAUSE, paused_at=timezone.now())
+    engine.pause_mailing(mailing.pk)
+    return mailing
+
+
+def mailing_resume(*, mailing: Mailing) -> Mailing:
+    """Continue where it stopped: nobody is sent twice."""
+    with transaction.atomic():
+        _set_control(mailing, OwnerAction.RESUME, paused_at=None)
+    engine.resume_mailing(mailing.pk)
+    return mailing
+
+
+def mailing_cancel(*, mailing: Mailing) -> Mailing:
+    """Stop for good: the rest is recorded as not sent ("cancelled by the owner")."""
+    with transaction.atomic():
+        _set_control(mailing, OwnerAction.CANCEL, cancelled_at=timezone.now(), paused_at=None)
+    engine.cancel_mailing(mailing.pk)
+    return mailing
+
+
+def mailing_control(*, mailing: Mailing, action: str) -> Mailing:
+    """One entry point for the owner's buttons: start now, pause, resume, cancel."""
+    perform = {
+        OwnerAction.START_NOW: mailing_start_now,
+        OwnerAction.PAUSE: mailing_pause,
+        OwnerAction.RESUME: mailing_resume,
+        OwnerAction.CANCEL: mailing_cancel,
+    }[OwnerAction(action)]
+    return perform(mailing=mailing)
 
 
 @transaction.atomic

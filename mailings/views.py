@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -18,9 +18,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from mailings import selectors, services
+from mailings import charts, progress, selectors, services, transitions
 from mailings.forms import AttemptFilterForm, ClientForm, ClientImportForm, MailingForm, MessageForm
 from mailings.imports import csv_lines
+from mailings.transitions import OwnerAction
 
 PER_PAGE = 25
 LATEST_ATTEMPTS = 10
@@ -137,7 +138,11 @@ def client_import(request):
         else:
             messages.success(
                 request,
-                _("Import finished: %(created)s added, %(updated)s updated, %(skipped)s skipped, %(bad)s bad rows.")
+                ngettext(
+                    "Import finished: %(created)s added, %(updated)s updated, %(skipped)s skipped, %(bad)s bad row.",
+                    "Import finished: %(created)s added, %(updated)s updated, %(skipped)s skipped, %(bad)s bad rows.",
+                    report.error_count,
+                )
                 % {
                     "created": report.created,
                     "updated": report.updated,
@@ -289,22 +294,70 @@ def mailing_delete(request, pk):
     return _confirm_delete(request, mailing, cancel_url="mailings:mailing_list", title=_("Delete mailing"))
 
 
+def _progress_context(user, mailing) -> dict:
+    return {
+        "mailing": mailing,
+        "progress": progress.mailing_progress(mailing, selectors.owned_runs(user)),
+        "owner_actions": transitions.owner_actions(mailing),
+        "controls_locked": transitions.controls_locked(mailing),
+    }
+
+
 @customer_required
 def mailing_detail(request, pk):
     user = request.user
-    mailing = get_object_or_404(selectors.owned_mailings(user).select_related("disabled_by"), pk=pk)
+    mailing = get_object_or_404(selectors.owned_mailings(user).select_related("disabled_by", "owner"), pk=pk)
     if not_allowed := _read_only(request):
         return not_allowed
     runs_page = _page(request, selectors.mailing_runs(user, mailing), param="runs_page")
+    progress_context = _progress_context(user, mailing)
     context = {
-        "mailing": mailing,
+        **progress_context,
+        "runs_chart": charts.mailing_runs_chart(selectors.mailing_runs(user, mailing)),
         "recipients_count": mailing.clients.count(),
         "runs_page": runs_page,
-        "latest_run": selectors.mailing_runs(user, mailing).first(),
+        "latest_run": progress_context["progress"].run,
         "totals": selectors.mailing_totals(user, mailing),
         "latest_attempts": selectors.mailing_attempts(user, mailing)[:LATEST_ATTEMPTS],
     }
     return render(request, "mailings/mailing_detail.html", context)
+
+
+@customer_required
+@require_GET
+def mailing_progress(request, pk):
+    """The live progress fragment the mailing page polls (htmx) while a run is at work."""
+    mailing = get_object_or_404(selectors.owned_mailings(request.user).select_related("owner"), pk=pk)
+    return render(request, "mailings/includes/run_progress.html", _progress_context(request.user, mailing))
+
+
+ACTION_DONE = {
+    OwnerAction.START_NOW: _("Mailing %(mailing)s starts now."),
+    OwnerAction.PAUSE: _("Mailing %(mailing)s paused: recipients being sent right now finish, nobody else is sent."),
+    OwnerAction.RESUME: _("Mailing %(mailing)s resumed where it stopped."),
+    OwnerAction.CANCEL: _("Mailing %(mailing)s cancelled: the recipients not yet sent are recorded as not sent."),
+}
+
+
+@customer_required
+@require_http_methods(["GET", "POST"])
+def mailing_action(request, pk, action):
+    """Start now, pause, resume or cancel (owner only; cancelling asks first)."""
+    mailing = get_object_or_404(selectors.owned_mailings(request.user, perm="change").select_related("owner"), pk=pk)
+    if action not in OwnerAction.values:
+        raise Http404
+    action = OwnerAction(action)
+    if request.method == "GET":
+        if action != OwnerAction.CANCEL:
+            return redirect("mailings:mailing_detail", pk=mailing.pk)
+        return render(request, "mailings/mailing_cancel.html", {"mailing": mailing})
+    try:
+        services.mailing_control(mailing=mailing, action=action)
+    except transitions.TransitionError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(request, ACTION_DONE[action] % {"mailing": mailing})
+    return redirect("mailings:mailing_detail", pk=mailing.pk)
 
 
 @customer_required
@@ -371,5 +424,7 @@ def reports(request):
     context = {
         "page_obj": _page(request, selectors.owned_mailings_with_stats(request.user)),
         "totals": selectors.report_totals(request.user),
+        "daily_chart": charts.daily_chart(selectors.owned_attempts(request.user)),
+        "rates_chart": charts.run_rates_chart(selectors.owned_runs(request.user)),
     }
     return render(request, "mailings/reports.html", context)

@@ -2,8 +2,11 @@
 dashboard panel. Every view is read-only and takes its rows from
 `mailings.selectors`; see `mailings.admin_views` and `core.wagtail_admin`."""
 
-from django.contrib.admin import RelatedOnlyFieldListFilter
+from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import re_path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
@@ -19,8 +22,10 @@ from mailings.models import Attempt, Client, Mailing, Message
 class MailingAdmin(SelectorModelAdmin):
     model = Mailing
     menu_icon = "mail"
-    list_display = ("__str__", "owner", "status", "is_active", "periodicity", "start_at", "end_at", "next_run_at")
-    list_filter = ("status", "is_active", "periodicity", "start_at", "end_at", "created_at")
+    # Few, narrow columns: status and active as words, the owner as one short column.
+    list_display = ("mailing", "owner_email", "status_words", "periodicity", "next_run_at")
+    # No owner filter: it listed every owner. The search box finds owners by email.
+    list_filter = ("status", "is_active", "periodicity", "created_at")
     search_fields = ("message__subject", "owner__email")
     list_select_related = ("message", "owner")
     button_helper_class = admin_views.MailingButtonHelper
@@ -44,9 +49,23 @@ class MailingAdmin(SelectorModelAdmin):
     def rows_for(self, user):
         return selectors.mailings_for_user(user)
 
-    def get_list_filter(self, request):
-        # Owners to choose from: only those whose mailings the user may see.
-        return (*self.list_filter, ("owner", RelatedOnlyFieldListFilter))
+    @admin.display(description=_("mailing"), ordering="-id")
+    def mailing(self, obj):
+        return str(obj)
+
+    @admin.display(description=_("owner"), ordering="owner__email")
+    def owner_email(self, obj):
+        return format_html('<span class="mailsite-truncate" title="{0}">{0}</span>', obj.owner.email)
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_words(self, obj):
+        if obj.is_active:
+            return obj.get_status_display()
+        return format_html(
+            '<span class="mailsite-nowrap">{}</span> · <strong>{}</strong>',
+            obj.get_status_display(),
+            gettext("disabled"),
+        )
 
     def get_extra_admin_urls(self):
         return (
@@ -156,6 +175,11 @@ def register_audit_trail_menu_item():
         icon_name="history",
         order=220,
     )
+
+
+@hooks.register("insert_global_admin_css")
+def admin_css():
+    return format_html('<link rel="stylesheet" href="{}">', static("css/admin.css"))
 
 
 @hooks.register("construct_homepage_panels")

@@ -31,6 +31,14 @@ if not DEBUG and (len(SECRET_KEY) < SECRET_KEY_MIN_LENGTH or SECRET_KEY == DEV_S
         "(not the development key) when DJANGO_DEBUG is off."
     )
 SECRET_KEY = SECRET_KEY or DEV_SECRET_KEY
+
+
+def optional_int(name):
+    """An integer setting where empty (or unset) means "none": None."""
+    value = env.str(name, default="").strip()
+    return int(value) if value else None
+
+
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -447,3 +455,14 @@ MAILINGS_MAX_ERRORS_IN_A_ROW = env.int("MAILINGS_MAX_ERRORS_IN_A_ROW", default=5
 MAILINGS_ASYNC_COMMIT = env.bool("MAILINGS_ASYNC_COMMIT", default=True)
 # Names this machine on each attempt ("node:pid"); defaults to the host name.
 MAILINGS_NODE_NAME = env("MAILINGS_NODE_NAME", default="")
+
+# --- Sending limits (README "Sending limits") --------------------------------------
+# Site-wide, shared by every worker of every cluster; empty = no limit.
+MAILINGS_RATE_PER_SECOND = optional_int("MAILINGS_RATE_PER_SECOND")
+MAILINGS_RATE_PER_HOUR = optional_int("MAILINGS_RATE_PER_HOUR")
+MAILINGS_RATE_PER_DAY = optional_int("MAILINGS_RATE_PER_DAY")
+# A chunk that meets a limit opening within this many seconds waits for it; a
+# longer wait gives its recipients back and the run continues at that time.
+MAILINGS_RATE_MAX_SLEEP_SECONDS = env.float("MAILINGS_RATE_MAX_SLEEP_SECONDS", default=5.0)
+# A new customer's daily quota (messages per day); empty = unlimited. Managers change it per customer.
+MAILINGS_DAILY_QUOTA = optional_int("MAILINGS_DAILY_QUOTA")

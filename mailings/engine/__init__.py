@@ -9,15 +9,39 @@ Modules, each one concern; dependencies run one way, down this list:
   runs       start, stop, defer, finish, retry a run (uses schedule, backoff)
   chunks     send one claimed chunk over one connection (uses runs, claims, journal, transport, message)
   sweeper    stale claims, deferred and stalled runs (uses runs, claims)
-  dispatch   the minute dispatcher and re-planning after a change (uses runs, schedule, sweeper)
+  limits     site-wide rate limits and daily quotas shared by every worker (Redis or the database)
+  pauses     pause and resume runs; quota pauses that come due (uses runs, claims)
+  control    the owner's pause, resume and cancel (uses pauses, runs, schedule)
+  dispatch   the minute dispatcher and re-planning after a change (uses runs, schedule, sweeper, pauses)
 """
 
 from mailings.engine.backoff import backoff
 from mailings.engine.chunks import ChunkResult, send_chunk, send_run_inline
 from mailings.engine.claims import claim, claimable
+from mailings.engine.control import cancel_mailing, pause_mailing, resume_mailing
 from mailings.engine.dispatch import dispatch_due, dispatch_mailing, replan_mailing, replan_owner_mailings
+from mailings.engine.limits import (
+    QUOTA,
+    RATE,
+    DatabaseLimiter,
+    Limit,
+    RedisLimiter,
+    get_limiter,
+    purge_expired,
+    quota_limit,
+    quota_usage,
+    site_limits,
+)
+from mailings.engine.limits import take as take_limits
 from mailings.engine.message import MessageTemplate
-from mailings.engine.runs import retry_failed, snapshot_recipients, start_due_run, stop_reason_for
+from mailings.engine.pauses import pause_runs, resume_due_pauses, resume_run
+from mailings.engine.runs import (
+    retry_failed,
+    snapshot_recipients,
+    start_due_run,
+    stop_reason_for,
+    stop_runs_if_not_runnable,
+)
 from mailings.engine.schedule import (
     DISPATCH_SCHEDULE,
     due_mailings,
@@ -37,13 +61,19 @@ __all__ = [
     "BROKER_ERRORS",
     "DISPATCH_SCHEDULE",
     "NETWORK_ERRORS",
+    "QUOTA",
+    "RATE",
     "ChunkResult",
+    "DatabaseLimiter",
     "Fault",
     "GracefulSentinel",
+    "Limit",
     "MessageTemplate",
     "Outcome",
+    "RedisLimiter",
     "SMTPTransport",
     "backoff",
+    "cancel_mailing",
     "claim",
     "claimable",
     "classify_reply",
@@ -52,24 +82,36 @@ __all__ = [
     "due_mailings",
     "enqueue",
     "ensure_dispatch_schedule",
+    "get_limiter",
     "get_transport",
     "is_runnable",
     "latest_slot",
     "mailing_deleted",
     "next_slot_after",
+    "pause_mailing",
+    "pause_runs",
+    "purge_expired",
+    "quota_limit",
+    "quota_usage",
     "replan_mailing",
     "replan_owner_mailings",
     "reschedule",
     "resume_deferred",
+    "resume_due_pauses",
+    "resume_mailing",
+    "resume_run",
     "retry_failed",
     "send_chunk",
     "send_run_inline",
     "settle_stale_claims",
+    "site_limits",
     "slot",
     "snapshot_recipients",
     "start_due_run",
     "stop_reason_for",
     "stop_requested",
+    "stop_runs_if_not_runnable",
+    "take_limits",
     "task_finished",
     "task_starting",
     "wakeup_name",

@@ -20,10 +20,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from mailings.engine import limits
 from mailings.engine.backoff import backoff
 from mailings.engine.claims import Claimed, claim
 from mailings.engine.journal import Journal, journal_session
 from mailings.engine.message import MessageTemplate
+from mailings.engine.pauses import pause_runs
 from mailings.engine.runs import defer_run, finalize_run, stop_reason, stop_reason_for, stop_run
 from mailings.engine.schedule import is_runnable
 from mailings.engine.stopping import stop_requested
@@ -31,6 +33,7 @@ from mailings.engine.transport import Fault, Outcome, describe, get_transport, s
 from mailings.models import AttemptStatus, Delivery, DeliveryState, Run, RunStatus
 
 logger = logging.getLogger(__name__)
+PAUSED = "paused"  # should_stop's answer for a paused run
 
 
 def worker_name() -> str:
@@ -49,6 +52,8 @@ class ChunkResult:
     released: int = 0
     stopped: bool = False
     deferred: bool = False
+    paused: bool = False
+    waiting: bool = False
 
 
 class ChunkSender:
@@ -150,7 +155,8 @@ class ChunkSender:
                 )
 
     def should_stop(self) -> str | None:
-        """Between messages (every MAILINGS_CHECK_SECONDS): is the run still wanted?"""
+        """Between messages (every MAILINGS_CHECK_SECONDS): is the run still
+        wanted? PAUSED: give the rest back. A manager's disable wins over all."""
         row = (
             Run.objects.filter(pk=self.run.pk)
             .values_list("status", "mailing__is_active", "mailing__owner__is_blocked", "mailing__disabled_reason")
@@ -162,9 +168,49 @@ class ChunkSender:
         reason = stop_reason(is_active=is_active, is_blocked=is_blocked, disabled_reason=disabled_reason)
         if reason:
             return reason
-        if status == RunStatus.STOPPED:
+        if status == RunStatus.PAUSED:
+            return PAUSED
+        if status in (RunStatus.STOPPED, RunStatus.CANCELLED):
             return Run.objects.filter(pk=self.run.pk).values_list("stop_reason", flat=True).first() or "stopped"
         return None
+
+    def within_limits(self, rest: list[Claimed]) -> bool:
+        """Count this message against the site's rate limits and the owner's
+        daily quota (engine.limits). A full window: wait for it when it opens
+        within MAILINGS_RATE_MAX_SLEEP_SECONDS; otherwise give `rest` back and
+        let the run wait (rate) or pause until the owner's next day (quota)."""
+        while True:
+            now = timezone.now()
+            windows = limits.site_limits(now)
+            quota = limits.quota_limit(self.mailing.owner, now)
+            if quota is not None:
+                windows.append(quota)
+            full = limits.take(windows)
+            if full is None:
+                return True
+            wait = (full.resets_at - now).total_seconds()
+            if full.kind == limits.RATE and wait <= settings.MAILINGS_RATE_MAX_SLEEP_SECONDS:
+                self.flush(heartbeat=True)
+                time.sleep(max(wait, 0.001))
+                continue
+            self.flush()
+            self.release(rest)
+            if full.kind == limits.QUOTA:
+                reason = _("The daily quota of %(quota)s messages was reached; sending continues tomorrow.") % {
+                    "quota": full.limit
+                }
+                pause_runs(Run.objects.filter(pk=self.run.pk), reason=reason, until=full.resets_at)
+                self.result.paused = True
+            else:
+                Run.objects.filter(pk=self.run.pk).update(waiting_until=full.resets_at)
+                self.result.waiting = True
+            return False
+
+    def pause(self, rest: list[Claimed]) -> None:
+        """The run was paused: what is on the wire is done; the rest goes back."""
+        self.flush()
+        self.release(rest)
+        self.result.paused = True
 
     def release(self, rows: list[Claimed]) -> None:
         """Give unsent rows back (the run is deferred); their tries are not used up."""
@@ -192,9 +238,14 @@ class ChunkSender:
                         self.flush(heartbeat=True)
                         last_check = time.monotonic()
                         reason = self.should_stop()
+                        if reason == PAUSED:
+                            self.pause(rows[i:])
+                            return self.result
                         if reason:
                             self.stop(reason, rows[i:])
                             return self.result
+                    if not self.within_limits(rows[i:]):
+                        return self.result
                     row = rows[i]
                     if not self.transport.connected:
                         opened = self.transport.open()
@@ -331,7 +382,7 @@ def send_chunk(run_id: int, *, size: int | None = None, progress=None, transport
         result.stopped = True
         return result
     result = sender.send_all()
-    if not result.deferred:
+    if not (result.deferred or result.waiting):
         finalize_run(run_id)
     return result
 
@@ -342,5 +393,5 @@ def send_run_inline(run_id: int, *, progress=None) -> list[ChunkResult]:
     while True:
         result = send_chunk(run_id, progress=progress)
         results.append(result)
-        if not result.claimed or result.stopped or result.deferred:
+        if not result.claimed or result.stopped or result.deferred or result.paused or result.waiting:
             return results

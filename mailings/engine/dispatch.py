@@ -8,18 +8,20 @@ from datetime import datetime
 
 from django.utils import timezone
 
+from mailings.engine.limits import purge_expired
+from mailings.engine.pauses import resume_due_pauses
 from mailings.engine.runs import start_due_run, stop_runs_if_not_runnable
-from mailings.engine.schedule import complete_ended, due_mailings, reschedule
+from mailings.engine.schedule import FINAL_STATUSES, complete_ended, due_mailings, reschedule
 from mailings.engine.sweeper import resume_deferred, revive_stalled, settle_stale_claims
 from mailings.engine.wakeup import enqueue
-from mailings.models import Mailing, MailingStatus, Run
+from mailings.models import Mailing, Run
 
 logger = logging.getLogger(__name__)
 
 
 def dispatch_due(*, now: datetime | None = None) -> dict:
-    """The minute dispatcher: start due mailings, revive deferred and stalled
-    runs, settle stale claims, complete ended mailings."""
+    """The minute dispatcher: start due mailings, revive deferred, stalled and
+    quota-paused runs, settle stale claims, complete ended mailings."""
     now = now or timezone.now()
     started = []
     for mailing_id in due_mailings(now).values_list("pk", flat=True).order_by("next_run_at"):
@@ -31,7 +33,9 @@ def dispatch_due(*, now: datetime | None = None) -> dict:
         "settled": settle_stale_claims(now=now),
         "resumed": resume_deferred(now=now),
         "revived": revive_stalled(now=now),
+        "unpaused": resume_due_pauses(now=now),
         "completed": complete_ended(now=now),
+        "limit_windows_purged": purge_expired(now),
     }
     if any(summary.values()):
         logger.info("Dispatcher: %s", summary)
@@ -53,7 +57,7 @@ def replan_mailing(mailing) -> None:
 def replan_owner_mailings(user) -> None:
     """A user was blocked or unblocked: stop or resume their mailings."""
     for mailing_id in (
-        Mailing.objects.filter(owner=user).exclude(status=MailingStatus.COMPLETED).values_list("pk", flat=True)
+        Mailing.objects.filter(owner=user).exclude(status__in=FINAL_STATUSES).values_list("pk", flat=True)
     ):
         _replan(mailing_id, start_now=False)
 

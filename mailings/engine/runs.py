@@ -151,14 +151,14 @@ def stop_reason_for(mailing: Mailing) -> str:
     )
 
 
-def stop_run(run_id: int, reason: str, *, token: str = "") -> None:
-    """Stop a run: nothing more is sent; recipients not yet sent are recorded
-    as skipped with the reason. Chunks at work notice within seconds and skip
-    what they hold."""
+def stop_run(run_id: int, reason: str, *, token: str = "", status: str = RunStatus.STOPPED) -> None:
+    """Stop a run (STOPPED, or CANCELLED by its owner): nothing more is sent;
+    recipients not yet sent are recorded as skipped with the reason. Chunks at
+    work notice within seconds and skip what they hold."""
     now = timezone.now()
     with transaction.atomic():
         Run.objects.filter(pk=run_id, status__in=ACTIVE_RUN_STATUSES).update(
-            status=RunStatus.STOPPED, stop_reason=reason, finished_at=now, retry_at=None
+            status=status, stop_reason=reason, finished_at=now, retry_at=None, paused_until=None, waiting_until=None
         )
         waiting = Q(state__in=(DeliveryState.PENDING, DeliveryState.RETRY))
         if token:

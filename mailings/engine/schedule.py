@@ -15,7 +15,10 @@ from django_q.models import Schedule
 from mailings.engine.slots import latest_slot, next_slot_after
 from mailings.models import ACTIVE_RUN_STATUSES, Mailing, MailingStatus, Periodicity, Run, RunStatus
 from mailings.signals import mailings_changed
+from mailings.transitions import status_from_facts
 
+# Statuses after which nothing is scheduled.
+FINAL_STATUSES = (MailingStatus.COMPLETED, MailingStatus.CANCELLED)
 DISPATCH_SCHEDULE = "mailings.dispatch_due"
 
 
@@ -28,16 +31,8 @@ def is_runnable(mailing: Mailing) -> bool:
 
 
 def compute_status(mailing: Mailing, *, now: datetime, has_active_run: bool, has_runs: bool, once_done: bool) -> str:
-    """The one place deciding a mailing's status from the facts.
-
-    created: nothing started yet; running: started and not completed;
-    completed: a one-off mailing's run finished, or the end time passed (and
-    no run is still at work)."""
-    if has_active_run:
-        return MailingStatus.RUNNING
-    if (mailing.periodicity == Periodicity.ONCE and once_done) or now >= mailing.end_at:
-        return MailingStatus.COMPLETED
-    return MailingStatus.RUNNING if has_runs else MailingStatus.CREATED
+    """A mailing's status from the facts: decided in mailings.transitions."""
+    return status_from_facts(mailing, now=now, has_active_run=has_active_run, has_runs=has_runs, once_done=once_done)
 
 
 def refresh_status(mailing_id: int, *, now: datetime | None = None) -> str | None:
@@ -55,12 +50,12 @@ def refresh_status(mailing_id: int, *, now: datetime | None = None) -> str | Non
         once_done=runs.filter(status=RunStatus.FINISHED).exists(),
     )
     updates = {"status": status}
-    if status == MailingStatus.COMPLETED:
+    if status in FINAL_STATUSES:
         updates["next_run_at"] = None
-    if status != mailing.status or (status == MailingStatus.COMPLETED and mailing.next_run_at):
+    if status != mailing.status or (status in FINAL_STATUSES and mailing.next_run_at):
         Mailing.objects.filter(pk=mailing_id).update(**updates)
         mailings_changed.send(sender=Mailing, pks=[mailing_id])
-    if status == MailingStatus.COMPLETED:
+    if status in FINAL_STATUSES:
         clear_wakeup(mailing_id)
     return status
 
@@ -70,7 +65,7 @@ def complete_ended(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     ids = list(
         Mailing.objects.filter(end_at__lte=now)
-        .exclude(status=MailingStatus.COMPLETED)
+        .exclude(status__in=FINAL_STATUSES)
         .exclude(runs__status__in=ACTIVE_RUN_STATUSES)
         .values_list("pk", flat=True)
         .distinct()
@@ -147,7 +142,8 @@ def reschedule(mailing_id: int, *, start_now: bool, now: datetime | None = None)
         )
         next_run_at = None
         due_now = False
-        if status != MailingStatus.COMPLETED and is_runnable(mailing):
+        # A paused mailing is not planned until it is resumed; a cancelled one never again.
+        if status not in FINAL_STATUSES and is_runnable(mailing) and not mailing.paused_at:
             current = latest_slot(mailing, now)
             if current is not None and not has_active:
                 if not runs.filter(scheduled_for=current).exists():
@@ -172,7 +168,9 @@ def due_mailings(now: datetime):
         Q(next_run_at__lte=now),
         is_active=True,
         owner__is_blocked=False,
-    ).exclude(status=MailingStatus.COMPLETED)
+        paused_at__isnull=True,
+        cancelled_at__isnull=True,
+    ).exclude(status__in=FINAL_STATUSES)
 
 
 # --- signal receivers (connected in MailingsConfig.ready) ---------------------------------

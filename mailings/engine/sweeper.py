@@ -67,8 +67,11 @@ def revive_stalled(*, now: datetime | None = None) -> list[int]:
     now = now or timezone.now()
     quiet = now - timedelta(seconds=settings.MAILINGS_RUN_IDLE_SECONDS)
     revived = []
-    runs = Run.objects.filter(status__in=(RunStatus.PENDING, RunStatus.SENDING)).filter(
-        Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=quiet)
+    # A run waiting for a sending limit is left alone until the limit's window opens.
+    runs = (
+        Run.objects.filter(status__in=(RunStatus.PENDING, RunStatus.SENDING))
+        .filter(Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=quiet))
+        .filter(Q(waiting_until__isnull=True) | Q(waiting_until__lte=now))
     )
     for run_id in runs.values_list("pk", flat=True):
         left = Delivery.objects.filter(run_id=run_id).filter(claimable(now)).count()
@@ -76,7 +79,7 @@ def revive_stalled(*, now: datetime | None = None) -> list[int]:
             if (
                 Run.objects.filter(pk=run_id)
                 .filter(Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=quiet))
-                .update(heartbeat_at=now)
+                .update(heartbeat_at=now, waiting_until=None)
             ):
                 enqueue_chunks(run_id, left)
                 revived.append(run_id)

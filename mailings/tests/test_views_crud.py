@@ -184,7 +184,11 @@ def test_mailing_form_validation(user_client, user):
     response = user_client.post(reverse("mailings:mailing_create"), mailing_data(message, []))
     assert "clients" in response.context["form"].errors
     response = user_client.post(reverse("mailings:mailing_create"), {"periodicity": "yearly"})
-    assert {"message", "start_at", "end_at", "periodicity"} <= set(response.context["form"].errors)
+    assert {"message", "periodicity"} <= set(response.context["form"].errors)
+    response = user_client.post(
+        reverse("mailings:mailing_create"), {**mailing_data(message, [client]), "start_mode": "at", "start_at": ""}
+    )
+    assert response.context["form"].errors["start_at"] == ["Choose the start time, or “Start now”."]
     assert not Mailing.objects.exists()
 
 
@@ -267,3 +271,46 @@ def test_mailing_list_shows_status_next_run_and_success_rate(user_client, user):
     assert "75.0" in content
     assert "Running" in content
     assert "—" in content  # the mailing that never ran
+
+
+# --- Start now, default end, time zone ----------------------------------------------
+
+
+def test_a_new_mailing_starts_now_by_default_with_a_sensible_end(
+    user_client, user, scheduled, django_capture_on_commit_callbacks
+):
+    message = MessageFactory(owner=user)
+    client = ClientFactory(owner=user)
+    page = user_client.get(reverse("mailings:mailing_create"))
+    assert page.context["form"]["start_mode"].value() == "now"
+    assert "Times are in your time zone, Europe/London." in page.content.decode()
+    before = timezone.now().replace(microsecond=0)
+    data = {"message": message.pk, "clients": [client.pk], "periodicity": "once", "start_mode": "now"}
+    with django_capture_on_commit_callbacks(execute=True):
+        user_client.post(reverse("mailings:mailing_create"), data)
+    mailing = Mailing.objects.get(owner=user)
+    assert before <= mailing.start_at <= timezone.now()
+    assert mailing.end_at - mailing.start_at == timedelta(days=1)
+    assert scheduled == [mailing.pk]
+
+
+def test_a_recurring_mailing_ends_a_calendar_month_later_by_default(user_client, user):
+    message = MessageFactory(owner=user)
+    client = ClientFactory(owner=user)
+    data = {
+        "message": message.pk,
+        "clients": [client.pk],
+        "periodicity": "weekly",
+        "start_mode": "at",
+        "start_at": "2031-01-31T09:00",
+    }
+    user_client.post(reverse("mailings:mailing_create"), data)
+    mailing = Mailing.objects.get(owner=user)
+    assert local(mailing.end_at) == "2031-02-28T09:00"
+
+
+def test_editing_keeps_the_start_time_mode(user_client, user):
+    mailing = MailingFactory(owner=user)
+    form = user_client.get(reverse("mailings:mailing_update", args=[mailing.pk])).context["form"]
+    assert form["start_mode"].value() == "at"
+    assert form["start_at"].value().strftime("%Y-%m-%dT%H:%M") == local(mailing.start_at)

@@ -116,7 +116,13 @@ def test_reports_and_dashboard_count_from_run_counters(user_client, user, histor
 
     dashboard = user_client.get(reverse("mailings:dashboard")).context
     assert dashboard["mailings_count"] == 3
-    assert dict(dashboard["mailings_by_status"]) == {"Created": 2, "Running": 0, "Completed": 1}
+    assert dict(dashboard["mailings_by_status"]) == {
+        "Created": 2,
+        "Running": 0,
+        "Paused": 0,
+        "Completed": 1,
+        "Cancelled": 0,
+    }
     # The run of 60 days ago is outside the last 30 days.
     assert (dashboard["sent_recent"], dashboard["failed_recent"]) == (4, 1)
 

@@ -74,7 +74,8 @@ def test_queries_do_not_grow_with_rows(client, name, needs_mailing):
         count_queries(client, url)  # warm per-process caches (content types, sessions)
         counts.append(count_queries(client, url))
     assert counts[0] == counts[1], f"{name}: {counts[0]} queries with 5 rows, {counts[1]} with 50"
-    assert counts[1] <= 12
+    # The mailing page adds its live progress (two queries) and its runs chart (one).
+    assert counts[1] <= (15 if name == "mailing_detail" else 12)
 
 
 def test_the_reports_rows_come_from_one_query(user, django_assert_num_queries):

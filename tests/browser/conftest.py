@@ -57,6 +57,8 @@ class Stack:
             "MEDIA_ROOT": str(root / "media"),
             "SITE_URL": self.url,
             "Q_POLL": "0.2",
+            # A slow mail server (MAIL_SINK_DELAY seconds per message): runs last long enough to watch and pause.
+            "MAIL_SINK_DELAY": os.environ.get("MAIL_SINK_DELAY", "0.02"),
             "AXES_FAILURE_LIMIT": "50",
             "PYTHONUNBUFFERED": "1",
         }
@@ -149,6 +151,13 @@ def page(browser, stack):
     yield page
     context.close()
     assert violations == [], "Content-Security-Policy violations"
+
+
+def screenshot(page, name):
+    """A PNG of the page for the README (under $SCREENSHOT_DIR, docs/screenshots when refreshing them)."""
+    directory = Path(os.environ.get("SCREENSHOT_DIR") or BASE_DIR / "var" / "screenshots")
+    directory.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(directory / f"{name}.png"))
 
 
 def login(page, email, password, url="/accounts/login/"):
