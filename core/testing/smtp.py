@@ -15,9 +15,14 @@ test with `server.fault(...)` (see `RecordingHandler.fault`):
 
 A fault applies to the recipients in `match` (all when None) and `times`
 times (forever when None). For "connection refused" use `closed_port()`.
+
+`server.handler.gather(n)` holds every message at DATA until n connections
+wait there together, then lets everything through: a test that needs n
+senders at once (two clusters sharing a run) gets them by construction.
 """
 
 import asyncio
+import contextlib
 import socket
 import threading
 from email import message_from_bytes, policy
@@ -80,6 +85,23 @@ class RecordingHandler:
         self.connections = 0
         self.rcpt_seen = []
         self.lock = threading.Lock()
+        self.gather_at = None
+        self.gathered = set()
+        self.released = None
+
+    def gather(self, sessions: int, *, timeout: float = 60.0):
+        """Hold messages at DATA until `sessions` connections wait there at once (then never again)."""
+        self.gather_at, self.gather_timeout = sessions, timeout
+
+    async def _gather(self, session):
+        # Every handler runs on the controller's one event loop: an asyncio.Event is enough.
+        if self.released is None:
+            self.released = asyncio.Event()
+        self.gathered.add(id(session))
+        if len(self.gathered) >= self.gather_at:
+            self.released.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.released.wait(), self.gather_timeout)
 
     def fault(self, mode, *, match=None, times=None, delay=1.0):
         """Add a fault mode (see the module docstring); returns it."""
@@ -114,6 +136,8 @@ class RecordingHandler:
         return "this is not an SMTP reply"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd hook name
+        if self.gather_at is not None:
+            await self._gather(session)
         fault = self.take(("slow", "data_452", "disconnect_data"), envelope.rcpt_tos)
         if fault is not None and fault.mode == "data_452":
             return "452 4.3.1 Insufficient system storage, try again later"

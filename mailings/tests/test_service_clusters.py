@@ -171,9 +171,12 @@ def successes_per_client(run):
 def test_two_clusters_share_a_run_and_every_client_gets_exactly_one(services, sink, clusters):
     mailing = big_mailing(2000)
     sink.fault("slow", delay=0.002)  # far below the timeout: the run lasts long enough to be shared
-    clusters.start("cluster-a")
-    clusters.start("cluster-b")
-    # Both clusters must be up before the run starts, or the first one may take every chunk.
+    # Each cluster has two workers: three senders at DATA together means both clusters
+    # hold a chunk, whichever gets the CPU first (no race decides whether the run is shared).
+    # The first senders wait there: their socket timeout outlasts the gathering.
+    sink.handler.gather(3, timeout=20)
+    clusters.start("cluster-a", EMAIL_TIMEOUT="30")
+    clusters.start("cluster-b", EMAIL_TIMEOUT="30")
     wait_for(lambda: len(Stat.get_all(broker=services)) >= 2, 60, clusters, "both clusters to start")
 
     engine.replan_mailing(mailing)  # enqueued on Redis; a cluster starts the run
