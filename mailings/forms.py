@@ -10,7 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from mailings import selectors
 from mailings.imports import OnExisting
-from mailings.models import AttemptStatus, Client, Mailing, Message, normalize_email
+from mailings.models import AttemptStatus, BodyFormat, Client, Mailing, Message, normalize_email
+from mailings.rendering import PlaceholderError, validate_placeholders
 
 DATETIME_LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 # The mailing form lists this many clients as checkboxes; beyond it the search
@@ -64,8 +65,49 @@ class ClientImportForm(forms.Form):
 class MessageForm(forms.ModelForm):
     class Meta:
         model = Message
-        fields = ["subject", "body"]
-        widgets = {"body": forms.Textarea(attrs={"rows": 12})}
+        fields = ["subject", "body_format", "body"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 14, "class": "font-monospace"})}
+        help_texts = {
+            "body": _(
+                "Markdown: **bold**, *italic*, [link](https://example.com), # heading, - list. "
+                "Placeholders: {{ full_name }}, {{ first_name }}, {{ email }}, "
+                'with a default for an empty value: {{ first_name|default:"friend" }}.'
+            )
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["body_format"].required = False
+
+    def clean_body_format(self):
+        return self.cleaned_data["body_format"] or BodyFormat.MARKDOWN
+
+    def clean_subject(self):
+        subject = self.cleaned_data["subject"]
+        if "{{" in subject:
+            raise ValidationError(_("Placeholders work in the body only."), code="placeholder")
+        return subject
+
+    def clean_body(self):
+        body = self.cleaned_data["body"]
+        try:
+            validate_placeholders(body)
+        except PlaceholderError as exc:
+            raise ValidationError([ValidationError(p, code="placeholder") for p in exc.problems]) from exc
+        return body
+
+
+class PreviewForm(forms.Form):
+    """What the live preview renders: the unsaved form, for a client the user picks."""
+
+    subject = forms.CharField(required=False, max_length=255)
+    body = forms.CharField(required=False, strip=False)
+    body_format = forms.ChoiceField(choices=BodyFormat.choices, required=False)
+    preview_client = forms.ModelChoiceField(queryset=Client.objects.none(), required=False)
+
+    def __init__(self, *args, owner, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["preview_client"].queryset = selectors.owned_clients(owner)
 
 
 class DateTimeLocalInput(forms.DateTimeInput):

@@ -2,19 +2,22 @@
 
 import logging
 
+from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_q.tasks import async_task
 from guardian.shortcuts import assign_perm
 from wagtail.log_actions import log
 
 from mailings import scheduling, selectors
 from mailings.imports import ClientRow, ImportFailedError, ImportReport, OnExisting, read_clients_csv
-from mailings.models import Client, ClientUserObjectPermission, Mailing, Message, normalize_email
+from mailings.models import BodyFormat, Client, ClientUserObjectPermission, Mailing, Message, normalize_email
 from mailings.signals import mailings_changed
 
 logger = logging.getLogger(__name__)
@@ -200,19 +203,36 @@ class MessageInUseError(ValidationError):
 
 
 @transaction.atomic
-def message_create(*, owner, subject: str, body: str) -> Message:
-    message = Message.objects.create(owner=owner, subject=subject.strip(), body=body)
+def message_create(*, owner, subject: str, body: str, body_format: str = BodyFormat.MARKDOWN) -> Message:
+    message = Message.objects.create(owner=owner, subject=subject.strip(), body=body, body_format=body_format)
     grant_owner_perms(message, owner)
     return message
 
 
 @transaction.atomic
-def message_update(*, message: Message, subject: str, body: str) -> Message:
+def message_update(*, message: Message, subject: str, body: str, body_format: str = BodyFormat.MARKDOWN) -> Message:
     message.subject = subject.strip()
     message.body = body
+    message.body_format = body_format
     message.save()
     # A later run sends the new text; nothing to reschedule.
     return message
+
+
+def message_send_test(*, message: Message, client: Client | None = None) -> bool:
+    """Queue a test of the message to its owner's own (verified) address,
+    rendered for `client`. False when the owner sent one a moment ago."""
+    if client is not None:
+        _owned_or_error(client, message.owner, _("A client"))
+    key = f"mailings:test-send:{message.owner_id}"
+    if cache.add(key, 1, timeout=settings.MAILINGS_TEST_SEND_THROTTLE_SECONDS) is False:
+        return False
+    transaction.on_commit(
+        lambda: async_task(
+            "mailings.tasks.send_sample", message.pk, client.pk if client else None, group="mailings-test"
+        )
+    )
+    return True
 
 
 @transaction.atomic

@@ -313,3 +313,12 @@ MAILINGS_FLUSH_EVERY = env.int("MAILINGS_FLUSH_EVERY", default=100)
 MAILINGS_ASYNC_COMMIT = env.bool("MAILINGS_ASYNC_COMMIT", default=True)
 # Names this machine on each attempt ("node:pid"); defaults to the host name.
 MAILINGS_NODE_NAME = env("MAILINGS_NODE_NAME", default="")
+
+# --- Deliverable mail (README "Mailings as email") ------------------------------
+# DKIM signing of mailing emails; all three (or the key file) set, or none.
+DKIM_DOMAIN = env("DKIM_DOMAIN", default="")
+DKIM_SELECTOR = env("DKIM_SELECTOR", default="")
+DKIM_PRIVATE_KEY = env("DKIM_PRIVATE_KEY", default="")
+DKIM_PRIVATE_KEY_FILE = env("DKIM_PRIVATE_KEY_FILE", default="")
+# Seconds between two test messages a customer sends to themself.
+MAILINGS_TEST_SEND_THROTTLE_SECONDS = env.int("MAILINGS_TEST_SEND_THROTTLE_SECONDS", default=10)

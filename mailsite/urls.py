@@ -15,6 +15,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("app/", include("mailings.urls")),
     path("blog/", include("blog.urls")),
+    path("unsubscribe/", include("mailings.unsubscribe_views")),
     path("sitemap.xml", sitemap),
 ]
 
