@@ -41,8 +41,8 @@ class ClientImportForm(forms.Form):
     file = forms.FileField(
         label=_("CSV file"),
         help_text=_(
-            "A header row naming the columns email, full name and comment; UTF-8 (with or without BOM); "
-            "comma or semicolon separated."
+            "A header row naming the columns email, full name, comment and unsubscribed (yes marks the client "
+            "unsubscribed; no or empty changes nothing); UTF-8 (with or without BOM); comma or semicolon separated."
         ),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )

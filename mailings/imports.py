@@ -33,12 +33,18 @@ HEADER_ALIASES = {
     "name": "full_name",
     "comment": "comment",
     "comments": "comment",
+    "unsubscribed": "unsubscribed",
 }
-COLUMNS = ("email", "full_name", "comment")
+COLUMNS = ("email", "full_name", "comment", "unsubscribed")
+# An "unsubscribed" cell: yes marks the client unsubscribed; no or empty changes nothing
+# (an import never subscribes anyone again).
+YES = {"yes", "y", "true", "1", "x", "да", "д"}
+NO = {"", "no", "n", "false", "0", "нет", "н"}
 COLUMN_LABELS = {
     "email": gettext_lazy("email"),
     "full_name": gettext_lazy("full name"),
     "comment": gettext_lazy("comment"),
+    "unsubscribed": gettext_lazy("unsubscribed"),
 }
 
 
@@ -64,6 +70,7 @@ class ClientRow:
     email: str
     full_name: str
     comment: str
+    unsubscribed: bool = False
 
 
 @dataclass
@@ -181,7 +188,10 @@ def _validate(row: list[str], line: int, positions: dict[str, int], width: int, 
         return RowError(line, _("the full name is longer than %(n)s characters") % {"n": FULL_NAME_MAX_LENGTH}, email)
     if email in seen:
         return RowError(line, _("duplicate of line %(line)s in this file") % {"line": seen[email]}, email)
-    return ClientRow(line, email, full_name, comment)
+    unsubscribed = row[positions["unsubscribed"]].strip().lower() if "unsubscribed" in positions else ""
+    if unsubscribed not in YES | NO:
+        return RowError(line, _("“unsubscribed” must be yes, no or empty"), email)
+    return ClientRow(line, email, full_name, comment, unsubscribed in YES)
 
 
 def _valid_email(email: str) -> bool:

@@ -205,7 +205,8 @@ def mailing_recipient_ids(mailing) -> set[int]:
 
 def clients_export_rows(queryset):
     """Rows of the clients CSV, in the import's own format."""
-    return queryset.order_by("email", "pk").values_list("email", "full_name", "comment").iterator(chunk_size=2000)
+    rows = queryset.order_by("email", "pk").values_list("email", "full_name", "comment", "unsubscribed_at")
+    return ((*row[:3], "yes" if row[3] else "") for row in rows.iterator(chunk_size=2000))
 
 
 def attempts_export_rows(queryset):

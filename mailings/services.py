@@ -17,7 +17,15 @@ from wagtail.log_actions import log
 
 from mailings import scheduling, selectors
 from mailings.imports import ClientRow, ImportFailedError, ImportReport, OnExisting, read_clients_csv
-from mailings.models import BodyFormat, Client, ClientUserObjectPermission, Mailing, Message, normalize_email
+from mailings.models import (
+    BodyFormat,
+    Client,
+    ClientUserObjectPermission,
+    Mailing,
+    Message,
+    UnsubscribeSource,
+    normalize_email,
+)
 from mailings.signals import mailings_changed
 
 logger = logging.getLogger(__name__)
@@ -171,8 +179,16 @@ def _grant_import_perms(owner, emails, permissions):
 
 def _import_batch(owner, batch, on_existing, report, permissions):
     existing = selectors.client_ids_by_email(owner=owner, emails=(row.email for row in batch))
+    now = timezone.now()
     new = [
-        Client(owner_id=owner.pk, email=row.email, full_name=row.full_name, comment=row.comment)
+        Client(
+            owner_id=owner.pk,
+            email=row.email,
+            full_name=row.full_name,
+            comment=row.comment,
+            unsubscribed_at=now if row.unsubscribed else None,
+            unsubscribe_source=UnsubscribeSource.IMPORT if row.unsubscribed else "",
+        )
         for row in batch
         if row.email not in existing
     ]
@@ -181,8 +197,13 @@ def _import_batch(owner, batch, on_existing, report, permissions):
     report.created += len(new)
     update_fields = [c for c in ("full_name", "comment") if c in report.columns]
     matched = [row for row in batch if row.email in existing]
+    # An opt-out in the file is honoured whatever `on_existing` says; nothing here subscribes anyone.
+    opted_out = [existing[row.email] for row in matched if row.unsubscribed]
+    if opted_out:
+        Client.objects.filter(pk__in=opted_out, unsubscribed_at__isnull=True).update(
+            unsubscribed_at=now, unsubscribe_source=UnsubscribeSource.IMPORT, updated_at=now
+        )
     if on_existing == OnExisting.UPDATE and update_fields and matched:
-        now = timezone.now()
         Client.objects.bulk_update(
             [
                 Client(pk=existing[row.email], full_name=row.full_name, comment=row.comment, updated_at=now)

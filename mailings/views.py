@@ -176,7 +176,7 @@ def client_search(request):
 def client_export(request):
     rows = selectors.clients_export_rows(selectors.owned_clients(request.user))
     filename = f"clients-{timezone.localdate():%Y-%m-%d}.csv"
-    return _csv_response(filename, ["email", "full_name", "comment"], rows)
+    return _csv_response(filename, ["email", "full_name", "comment", "unsubscribed"], rows)
 
 
 # --- Messages ---------------------------------------------------------------------
