@@ -31,6 +31,7 @@ from mailings.signals import mailings_changed
 logger = logging.getLogger(__name__)
 
 OWNER_PERMS = ("view", "change", "delete")
+TEST_SEND_KEY_PREFIX = "mailings:test-send:"
 
 
 def grant_owner_perms(obj, user):
@@ -245,7 +246,7 @@ def message_send_test(*, message: Message, client: Client | None = None) -> bool
     rendered for `client`. False when the owner sent one a moment ago."""
     if client is not None:
         _owned_or_error(client, message.owner, _("A client"))
-    key = f"mailings:test-send:{message.owner_id}"
+    key = f"{TEST_SEND_KEY_PREFIX}{message.owner_id}"
     if cache.add(key, 1, timeout=settings.MAILINGS_TEST_SEND_THROTTLE_SECONDS) is False:
         return False
     transaction.on_commit(

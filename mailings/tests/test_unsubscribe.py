@@ -28,7 +28,7 @@ def test_get_shows_one_button_and_unsubscribes_nobody(csrf_client):
     response = csrf_client.get(url_for(client))
     assert response.status_code == 200
     assert 'data-state="subscribed"' in response.content.decode()
-    assert "<form method=\"post\">" in response.content.decode()
+    assert '<form method="post">' in response.content.decode()
     client.refresh_from_db()
     assert client.unsubscribed_at is None
 
