@@ -5,7 +5,10 @@ import pytest
 from mailings.models import BodyFormat
 from mailings.rendering import CompiledMessage, PlaceholderError, Recipient, validate_placeholders
 
-BODY = '# Hello, {{ first_name|default:"friend" }}!\n\nYour address: **{{ email }}**.\n\n[Our site](https://shop.example/?who={{ full_name }})'
+BODY = (
+    '# Hello, {{ first_name|default:"friend" }}!\n\n'
+    "Your address: **{{ email }}**.\n\n[Our site](https://shop.example/?who={{ full_name }})"
+)
 
 
 def render(body=BODY, body_format=BodyFormat.MARKDOWN, **recipient):
