@@ -176,6 +176,8 @@ class Run(models.Model):
     deferred_reason = models.TextField(_("deferred because"), blank=True)
     stop_reason = models.TextField(_("stop reason"), blank=True)
     skipped_count = models.PositiveIntegerField(_("not sent"), default=0)
+    # Of those, left out at the start because they unsubscribed or bounced.
+    suppressed_count = models.PositiveIntegerField(_("left out"), default=0)
     # Touched by every chunk at work; the sweeper re-enqueues chunks of a run
     # whose heartbeat went quiet (a lost broker message, a killed cluster).
     heartbeat_at = models.DateTimeField(null=True, blank=True)

@@ -133,6 +133,7 @@ def owned_mailings_with_stats(user):
             runs_total=Count("runs"),
             sent_total=Coalesce(Sum("runs__sent_count"), 0),
             failed_total=Coalesce(Sum("runs__failed_count"), 0),
+            suppressed_total=Coalesce(Sum("runs__suppressed_count"), 0),
             last_run_at=Max("runs__started_at"),
             recipients_total=_recipients_count(),
         )
@@ -148,7 +149,10 @@ def owned_mailings_with_stats(user):
 def report_totals(user) -> dict:
     """The reports page's bottom line: all of the user's runs, summed in one query."""
     totals = owned_runs(user).aggregate(
-        runs=Count("pk"), sent=Coalesce(Sum("sent_count"), 0), failed=Coalesce(Sum("failed_count"), 0)
+        runs=Count("pk"),
+        sent=Coalesce(Sum("sent_count"), 0),
+        failed=Coalesce(Sum("failed_count"), 0),
+        suppressed=Coalesce(Sum("suppressed_count"), 0),
     )
     totals["attempts"] = totals["sent"] + totals["failed"]
     totals["success_rate"] = _percent(totals["sent"], totals["failed"])
@@ -186,7 +190,10 @@ def mailing_runs(user, mailing):
 
 def mailing_totals(user, mailing) -> dict:
     totals = mailing_runs(user, mailing).aggregate(
-        runs=Count("pk"), sent=Coalesce(Sum("sent_count"), 0), failed=Coalesce(Sum("failed_count"), 0)
+        runs=Count("pk"),
+        sent=Coalesce(Sum("sent_count"), 0),
+        failed=Coalesce(Sum("failed_count"), 0),
+        suppressed=Coalesce(Sum("suppressed_count"), 0),
     )
     totals["success_rate"] = _percent(totals["sent"], totals["failed"])
     return totals
