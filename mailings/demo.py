@@ -33,17 +33,22 @@ DEMO_CLIENTS = [
 DEMO_MESSAGES = [
     (
         "Our autumn newsletter",
-        '## Hello, {{ first_name|default:"friend" }}!\n\n'
-        "Here is what is new this autumn:\n\n"
-        "- a **warmer** range of knitwear, made in our own workshop;\n"
-        "- longer opening hours on Saturdays, from nine to six;\n"
-        "- a reading corner with coffee for our regular customers.\n\n"
-        "Come and see us, or reply to this email if you have a question.\n\n"
-        "Best wishes,  \nThe team\n",
+        (
+            '## Hello, {{ first_name|default:"friend" }}!\n\n'
+            "Here is what is new this autumn:\n\n"
+            "- a **warmer** range of knitwear, made in our own workshop;\n"
+            "- longer opening hours on Saturdays, from nine to six;\n"
+            "- a reading corner with coffee for our regular customers.\n\n"
+            "Come and see us, or reply to this email if you have a question.\n\n"
+            "Best wishes,  \nThe team\n"
+        ),
     ),
     (
         "Spring sale: 20% off",
-        'Hello, {{ full_name|default:"friend" }}.\n\nOur spring sale starts next week: 20% off everything.\n\nSee you soon!\n',
+        (
+            'Hello, {{ full_name|default:"friend" }}.\n\n'
+            "Our spring sale starts next week: 20% off everything.\n\nSee you soon!\n"
+        ),
     ),
     (
         "Welcome to our list",
