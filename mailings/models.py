@@ -30,6 +30,7 @@ class TimeStampedModel(models.Model):
 class UnsubscribeSource(models.TextChoices):
     LINK = "link", _("Unsubscribe page")
     ONE_CLICK = "one_click", _("One-click unsubscribe")
+    EMAIL = "email", _("Unsubscribe email")
     OWNER = "owner", _("By you")
     IMPORT = "import", _("CSV import")
 

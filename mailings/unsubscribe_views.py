@@ -16,7 +16,7 @@ from mailings.models import UnsubscribeSource
 
 ONE_CLICK_BODY = "List-Unsubscribe=One-Click"
 # The recipient may undo only what they did themselves.
-SELF_SERVICE = (UnsubscribeSource.LINK, UnsubscribeSource.ONE_CLICK)
+SELF_SERVICE = (UnsubscribeSource.LINK, UnsubscribeSource.ONE_CLICK, UnsubscribeSource.EMAIL)
 
 
 def _scope(token):

@@ -12,6 +12,7 @@ def _reasons() -> list[tuple[dict, str]]:
     by_source = {
         UnsubscribeSource.LINK: _("Not sent: the client unsubscribed on the unsubscribe page."),
         UnsubscribeSource.ONE_CLICK: _("Not sent: the client unsubscribed with one click in their mail program."),
+        UnsubscribeSource.EMAIL: _("Not sent: the client asked to unsubscribe by email."),
         UnsubscribeSource.OWNER: _("Not sent: you unsubscribed this client."),
         UnsubscribeSource.IMPORT: _("Not sent: marked unsubscribed by a CSV import."),
     }

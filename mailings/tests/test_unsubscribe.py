@@ -124,3 +124,21 @@ def test_the_client_list_marks_unsubscribed_clients(user_client, user):
     subscriptions.client_unsubscribe(client=client, source=UnsubscribeSource.OWNER)
     page = user_client.get(reverse("mailings:client_list")).content.decode()
     assert 'data-testid="unsubscribed"' in page
+
+
+def test_an_emailed_unsubscribe_request_unsubscribes_its_client(monkeypatch):
+    import sys
+    from io import BytesIO, StringIO, TextIOWrapper
+
+    from django.core.management import call_command
+
+    client, other = ClientFactory(), ClientFactory()
+    token = subscriptions.make_token(client.owner_id, client.pk)
+    mail = f"From: {client.email}\r\nTo: unsubscribe@mailsite.localhost\r\nSubject: unsubscribe {token}\r\n\r\n"
+    monkeypatch.setattr(sys, "stdin", TextIOWrapper(BytesIO(mail.encode())))
+    out = StringIO()
+    call_command("unsubscribe_mail", stdout=out)
+    client.refresh_from_db()
+    other.refresh_from_db()
+    assert client.unsubscribe_source == UnsubscribeSource.EMAIL
+    assert other.unsubscribed_at is None
