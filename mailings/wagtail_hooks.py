@@ -65,13 +65,24 @@ class MailingAdmin(admin_views.SelectorModelAdmin):
 class ClientAdmin(admin_views.SelectorModelAdmin):
     model = Client
     menu_icon = "group"
-    list_display = ("email", "full_name", "owner", "created_at")
-    list_filter = ("created_at",)
+    list_display = ("email", "full_name", "owner", "unsubscribed_at", "bounced_at", "created_at")
+    list_filter = ("created_at", "unsubscribe_source")
     search_fields = ("email", "full_name", "owner__email")
     list_select_related = ("owner",)
     inspect_view_class = admin_views.HistoryInspectView
     inspect_template_name = "mailings/admin/inspect.html"
-    inspect_view_fields = ("email", "full_name", "comment", "owner", "created_at", "updated_at")
+    inspect_view_fields = (
+        "email",
+        "full_name",
+        "comment",
+        "owner",
+        "unsubscribed_at",
+        "unsubscribe_source",
+        "bounced_at",
+        "bounce_reply",
+        "created_at",
+        "updated_at",
+    )
 
     def rows_for(self, user):
         return selectors.clients_for_user(user)
@@ -86,7 +97,7 @@ class MessageAdmin(admin_views.SelectorModelAdmin):
     list_select_related = ("owner",)
     inspect_view_class = admin_views.HistoryInspectView
     inspect_template_name = "mailings/admin/inspect.html"
-    inspect_view_fields = ("subject", "body", "owner", "created_at", "updated_at")
+    inspect_view_fields = ("subject", "body_format", "body", "owner", "created_at", "updated_at")
 
     def rows_for(self, user):
         return selectors.messages_for_user(user)
