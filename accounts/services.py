@@ -14,6 +14,8 @@ from wagtail.log_actions import log
 
 from accounts.models import User
 from accounts.tokens import REPLY_TO, make_verification_token
+from mailings import services as mailing_services
+from mailings.models import Mailing
 from mailsite.emails import send_email_later
 
 logger = logging.getLogger(__name__)
@@ -40,6 +42,7 @@ def user_block(*, user: User, by=None, reason: str = "") -> User:
     user.blocked_at = timezone.now()
     user.blocked_reason = reason
     user.save(update_fields=["is_blocked", "blocked_at", "blocked_reason"])
+    mailing_services.owner_mailings_replan(owner=user)  # their runs stop
     # The audit trail is written here so that every path (admin, command) logs.
     log(instance=user, action="mailsite.user.block", user=by, data={"reason": reason})
     return user
@@ -51,6 +54,7 @@ def user_unblock(*, user: User, by=None) -> User:
     user.blocked_at = None
     user.blocked_reason = ""
     user.save(update_fields=["is_blocked", "blocked_at", "blocked_reason"])
+    mailing_services.owner_mailings_replan(owner=user)  # their mailings are scheduled again
     log(instance=user, action="mailsite.user.unblock", user=by, data={})
     return user
 
@@ -218,8 +222,6 @@ def user_delete(*, user: User) -> None:
     PROTECT even when the mailing would go in the same delete (only RESTRICT
     allows that), so the mailings go first. Their post_delete signals let the
     sending engine drop their schedules."""
-    from mailings.models import Mailing
-
     Mailing.objects.filter(owner=user).delete()
     avatar = user.avatar.name
     storage = user.avatar.storage

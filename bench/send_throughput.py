@@ -8,7 +8,7 @@ database (SQLite under var/ unless DATABASE_URL is set), and measures:
   (a) a bare smtplib loop over one connection: the limit of this machine;
   (b) a naive loop of Django's send_mail plus one saved Attempt per client
       (what most Django mailers do; run on --naive-limit clients);
-  (c) Mailsite's engine (mailings.sending, the code the django-q2 workers
+  (c) Mailsite's engine (mailings.engine, the code the django-q2 workers
       run) with one worker process and with two.
 
 Prints messages per second, the ratio to (a) and the peak memory (peak RSS,
@@ -201,7 +201,7 @@ def peak_rss_kb():
 
 
 def worker(run_id):
-    from mailings.sending import send_run_inline
+    from mailings.engine import send_run_inline
 
     started = time.time()
     results = send_run_inline(run_id)
@@ -214,8 +214,8 @@ def worker(run_id):
 
 
 def bench_engine(owner, message, port, workers):
+    from mailings.engine import start_due_run
     from mailings.models import Run
-    from mailings.sending import start_due_run
 
     mailing = new_mailing(owner, message)
     run = start_due_run(mailing.pk, enqueue=False)

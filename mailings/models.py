@@ -158,6 +158,10 @@ class RunStatus(models.TextChoices):
     STOPPED = "stopped", _("Stopped")
 
 
+# A run in one of these is still at work: it may send more.
+ACTIVE_RUN_STATUSES = (RunStatus.PENDING, RunStatus.SENDING, RunStatus.DEFERRED)
+
+
 class Run(models.Model):
     """One sending of a mailing: its recipients are fixed when it starts."""
 
@@ -200,7 +204,7 @@ class Run(models.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.status in (RunStatus.PENDING, RunStatus.SENDING, RunStatus.DEFERRED)
+        return self.status in ACTIVE_RUN_STATUSES
 
     @property
     def deferred_notice(self) -> str:

@@ -74,8 +74,9 @@ def owned_mailings(user, *, perm="view"):
     return _owned(user, Mailing, Mailing.objects.select_related("message"), perm=perm)
 
 
-def owned_runs(user):
-    return Run.objects.filter(mailing__in=owned_mailings(user).values("pk"))
+def owned_runs(user, *, perm="view"):
+    """Runs of the mailings the user owns (with `perm` on the mailing)."""
+    return Run.objects.filter(mailing__in=owned_mailings(user, perm=perm).values("pk"))
 
 
 def owned_attempts(user):

@@ -15,7 +15,7 @@ from django_q.tasks import async_task
 from guardian.shortcuts import assign_perm
 from wagtail.log_actions import log
 
-from mailings import scheduling, selectors
+from mailings import engine, selectors
 from mailings.imports import ClientRow, ImportFailedError, ImportReport, OnExisting, read_clients_csv
 from mailings.models import (
     BodyFormat,
@@ -23,6 +23,7 @@ from mailings.models import (
     ClientUserObjectPermission,
     Mailing,
     Message,
+    Run,
     UnsubscribeSource,
     normalize_email,
 )
@@ -51,7 +52,7 @@ def mailing_disable(*, mailing: Mailing, by, reason: str) -> Mailing:
     mailing.save(update_fields=["is_active", "disabled_at", "disabled_by", "disabled_reason", "updated_at"])
     # The audit trail is written here so that every path (admin, command) logs.
     log(instance=mailing, action="mailsite.mailing.disable", user=by, data={"reason": reason})
-    transaction.on_commit(lambda: scheduling.mailing_changed(mailing))
+    _replan_after_commit(mailing)
     return mailing
 
 
@@ -63,7 +64,7 @@ def mailing_enable(*, mailing: Mailing, by) -> Mailing:
     mailing.disabled_reason = ""
     mailing.save(update_fields=["is_active", "disabled_at", "disabled_by", "disabled_reason", "updated_at"])
     log(instance=mailing, action="mailsite.mailing.enable", user=by, data={})
-    transaction.on_commit(lambda: scheduling.mailing_changed(mailing))
+    _replan_after_commit(mailing)
     return mailing
 
 
@@ -304,9 +305,19 @@ def _add_all_owned_clients(mailing: Mailing) -> None:
         cursor.execute(sql, [mailing.pk, *owned_params])
 
 
-def _schedule_after_commit(mailing: Mailing) -> None:
-    # Looked up at call time: the engine's implementation (or a test's) is used.
-    transaction.on_commit(lambda: scheduling.mailing_changed(mailing))
+def _replan_after_commit(mailing: Mailing) -> None:
+    transaction.on_commit(lambda: engine.replan_mailing(mailing))
+
+
+def owner_mailings_replan(*, owner) -> None:
+    """The owner was blocked or unblocked: after the commit, their runs stop or
+    their mailings are scheduled again."""
+    transaction.on_commit(lambda: engine.replan_owner_mailings(owner))
+
+
+def run_retry_failed(*, run: Run) -> int:
+    """Send a finished run again to its failed recipients; how many (0: nothing to retry)."""
+    return engine.retry_failed(run=run)
 
 
 @transaction.atomic
@@ -319,7 +330,7 @@ def mailing_create(
     mailing.save()
     grant_owner_perms(mailing, owner)
     _set_recipients(mailing, clients=clients, all_clients=all_clients)
-    _schedule_after_commit(mailing)
+    _replan_after_commit(mailing)
     return mailing
 
 
@@ -341,7 +352,7 @@ def mailing_update(
     mailing.full_clean(exclude=["owner", "message"])
     mailing.save()
     _set_recipients(mailing, clients=clients, all_clients=all_clients)
-    _schedule_after_commit(mailing)
+    _replan_after_commit(mailing)
     return mailing
 
 

@@ -1,29 +1,30 @@
 """Background work on django-q2: the entry points of the sending engine.
 
-Each task is a thin wrapper around `mailings.sending`. Nothing escapes a task:
-the engine classifies every mail-server fault itself; the guard below catches
-what is left from the database and the network, logs it and returns a note
-(the minute dispatcher picks the work up again from the database).
+Each task is a thin wrapper around `mailings.engine`. The engine classifies
+every mail-server fault itself; the guard below catches only what is left from
+the database and the network, logs it and returns a note (the minute
+dispatcher picks the work up again from the database). Anything else is a bug:
+it fails the task, so django-q2 lists it among the failed tasks.
 """
 
 import logging
 import smtplib
-import ssl
 
-from django.db import DatabaseError
+from django.db import DatabaseError, InterfaceError
 
-from mailings import sending
+from mailings import engine
 
 logger = logging.getLogger(__name__)
 
-# The last-resort guard of a task entry point: named, not a blind `except Exception`.
-TASK_ERRORS = (DatabaseError, smtplib.SMTPException, OSError, ssl.SSLError, LookupError, ValueError, TypeError)
+# Outages, not bugs: the database or the network went away (ssl.SSLError and
+# socket timeouts are OSErrors).
+TASK_ERRORS = (DatabaseError, InterfaceError, smtplib.SMTPException, OSError)
 
 
 def dispatch_due():
     """Every minute (schedule "mailings.dispatch_due")."""
     try:
-        summary = sending.dispatch_due()
+        summary = engine.dispatch_due()
     except TASK_ERRORS:
         logger.exception("dispatch_due failed; the next minute tries again")
         return "error"
@@ -33,7 +34,7 @@ def dispatch_due():
 def dispatch_mailing(mailing_id: int):
     """A mailing's wake-up, or a change that makes it due now."""
     try:
-        run = sending.dispatch_mailing(mailing_id)
+        run = engine.dispatch_mailing(mailing_id)
     except TASK_ERRORS:
         logger.exception("dispatch_mailing(%s) failed; the dispatcher tries again", mailing_id)
         return "error"
@@ -43,7 +44,7 @@ def dispatch_mailing(mailing_id: int):
 def send_chunk(run_id: int):
     """One chunk of a run over one SMTP connection."""
     try:
-        result = sending.send_chunk(run_id)
+        result = engine.send_chunk(run_id)
     except TASK_ERRORS:
         logger.exception("send_chunk(%s) failed; its claims go stale and are taken back", run_id)
         return "error"

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from mailings import engine_views, message_views, views
+from mailings import message_views, views
 
 app_name = "mailings"
 
@@ -34,6 +34,6 @@ urlpatterns = [
     path("mailings/<int:pk>/delete/", views.mailing_delete, name="mailing_delete"),
     path("mailings/<int:pk>/attempts/", views.mailing_attempts, name="mailing_attempts"),
     path("mailings/<int:pk>/attempts.csv", views.mailing_attempts_export, name="mailing_attempts_export"),
+    path("runs/<int:pk>/retry-failed/", views.run_retry_failed, name="run_retry_failed"),
     path("reports/", views.reports, name="reports"),
 ]
-urlpatterns += engine_views.urlpatterns

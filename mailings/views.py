@@ -14,8 +14,10 @@ from django.http import HttpResponseNotAllowed, JsonResponse, StreamingHttpRespo
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from mailings import selectors, services
 from mailings.forms import AttemptFilterForm, ClientForm, ClientImportForm, MailingForm, MessageForm
@@ -352,6 +354,30 @@ def mailing_attempts_export(request, pk):
     )
     header = ["time", "email", "status", "temporary", "smtp_code", "server_reply", "run"]
     return _csv_response(f"mailing-{mailing.pk}-attempts{'-' + status if status else ''}.csv", header, rows)
+
+
+@customer_required
+@require_POST
+def run_retry_failed(request, pk):
+    """Send again, in the same run, to those whose last attempt failed."""
+    run = get_object_or_404(selectors.owned_runs(request.user, perm="change").select_related("mailing__owner"), pk=pk)
+    count = services.run_retry_failed(run=run)
+    if count:
+        messages.success(
+            request,
+            ngettext(
+                "%(count)d failed recipient will be sent again.",
+                "%(count)d failed recipients will be sent again.",
+                count,
+            )
+            % {"count": count},
+        )
+    else:
+        messages.info(request, _("Nothing to retry: the run is not finished, or none of its recipients failed."))
+    target = request.POST.get("next", "")
+    hosts = {request.get_host()}
+    safe = url_has_allowed_host_and_scheme(target, allowed_hosts=hosts, require_https=request.is_secure())
+    return redirect(target if safe else "mailings:dashboard")
 
 
 # --- Reports ----------------------------------------------------------------------

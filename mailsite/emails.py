@@ -14,8 +14,7 @@ from django.utils import timezone
 from django_q.models import Schedule
 from django_q.tasks import async_task, schedule
 
-from mailings.sending import backoff
-from mailings.smtp import NETWORK_ERRORS, Fault, Outcome, get_transport
+from mailings.engine import NETWORK_ERRORS, Fault, Outcome, backoff, get_transport
 
 logger = logging.getLogger(__name__)
 

@@ -148,7 +148,8 @@ Q_CLUSTER = {
     # retry must exceed timeout, or django-q2 re-delivers a task still running.
     "retry": env.int("Q_RETRY", default=660),
     "max_attempts": 3,
-    "queue_limit": 50,
+    # Tasks a cluster takes off the broker ahead of its workers.
+    "queue_limit": env.int("Q_QUEUE_LIMIT", default=50),
     "bulk": 10,
     "catch_up": False,
     "save_limit": 1000,
@@ -159,8 +160,6 @@ if REDIS_URL:
 else:
     Q_CLUSTER["orm"] = "default"
     Q_CLUSTER["poll"] = env.float("Q_POLL", default=0.5)
-# Tests run tasks in-process when Q_SYNC is set.
-Q_CLUSTER["sync"] = env.bool("Q_SYNC", default=False)
 
 # --- Auth -------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -11,7 +11,7 @@ from wagtail.models import ModelLogEntry
 
 from accounts import services
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
-from mailings import scheduling
+from mailings import engine
 from mailings.models import MailingStatus
 from mailings.tests.factories import MailingFactory
 
@@ -21,7 +21,7 @@ INDEX = "accounts_user_modeladmin_index"
 @pytest.fixture
 def changed(monkeypatch):
     calls = []
-    monkeypatch.setattr(scheduling, "owner_changed", calls.append)
+    monkeypatch.setattr(engine, "replan_owner_mailings", calls.append)
     return calls
 
 

@@ -10,17 +10,17 @@ from django.urls import reverse
 from django.utils import timezone
 from wagtail.models import ModelLogEntry
 
-from mailings import scheduling, selectors, services
+from mailings import engine, selectors, services
 from mailings.models import Attempt, AttemptStatus, Mailing, MailingStatus, Run, RunStatus
 from mailings.tests.factories import ClientFactory, MailingFactory
 
 
 @pytest.fixture
 def changed(monkeypatch):
-    """Records the mailings handed to the engine's `mailing_changed` (a no-op
+    """Records the mailings handed to the engine's `replan_mailing` (a no-op
     until the sending engine fills it in)."""
     calls = []
-    monkeypatch.setattr(scheduling, "mailing_changed", calls.append)
+    monkeypatch.setattr(engine, "replan_mailing", calls.append)
     return calls
 
 

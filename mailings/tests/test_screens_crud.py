@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.tests.factories import UserFactory
-from mailings import scheduling, selectors
+from mailings import engine, selectors
 from mailings.models import (
     Attempt,
     AttemptStatus,
@@ -29,9 +29,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def scheduled(monkeypatch):
-    """Records the scheduler calls the services promise (the engine fills mailing_changed in)."""
+    """Records the scheduler calls the services promise (the engine's replan_mailing)."""
     calls = []
-    monkeypatch.setattr(scheduling, "mailing_changed", lambda mailing: calls.append(mailing.pk))
+    monkeypatch.setattr(engine, "replan_mailing", lambda mailing: calls.append(mailing.pk))
     return calls
 
 

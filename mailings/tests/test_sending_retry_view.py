@@ -8,8 +8,8 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
+from mailings import engine
 from mailings.models import Attempt, Delivery, DeliveryState, Run, RunStatus
-from mailings.scheduling import mailing_changed
 from mailings.tests.factories import ClientFactory, MailingFactory
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +21,7 @@ def finished_run(smtp_server, user):
     start = timezone.now() - timedelta(minutes=1)
     mailing = MailingFactory(owner=user, start_at=start, end_at=start + timedelta(days=1), clients=clients)
     fault = smtp_server.fault("rcpt_550", match=["b@example.org"])
-    mailing_changed(mailing)
+    engine.replan_mailing(mailing)
     fault.times = 0  # the mailbox exists now
     run = Run.objects.get(mailing=mailing)
     assert (run.status, run.failed_count) == (RunStatus.FINISHED, 1)
@@ -47,6 +47,16 @@ def test_another_users_run_is_a_404(other_client, finished_run, smtp_server):
     response = other_client.post(reverse("mailings:run_retry_failed", args=[finished_run.pk]))
     assert response.status_code == 404
     assert len(smtp_server.messages) == 2
+
+
+def test_a_superuser_posting_to_another_customers_run_gets_404(client, superuser, finished_run, smtp_server):
+    """/app/ is the owner's workspace: a superuser acts on others' runs nowhere there."""
+    client.force_login(superuser)
+    response = client.post(reverse("mailings:run_retry_failed", args=[finished_run.pk]))
+    assert response.status_code == 404
+    assert len(smtp_server.messages) == 2
+    finished_run.refresh_from_db()
+    assert (finished_run.status, finished_run.failed_count) == (RunStatus.FINISHED, 1)
 
 
 def test_retry_needs_post(user_client, finished_run):

@@ -26,7 +26,7 @@ from django_q.models import Schedule
 from django_q.status import Stat
 
 from accounts.tests.factories import UserFactory
-from mailings import scheduling
+from mailings import engine
 from mailings.models import Attempt, Client, Mailing, Message, Run, RunStatus
 from mailsite.testing.smtp import RecordingHandler, SMTPTestServer
 
@@ -79,6 +79,9 @@ class Clusters:
             "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
             "EMAIL_TIMEOUT": "5",
             "Q_WORKERS": str(workers),
+            # No hoarding: a cluster takes no more chunks off Redis than its workers can start,
+            # so a cluster that is slower to get the CPU still finds chunks left to send.
+            "Q_QUEUE_LIMIT": str(workers),
             "MAILINGS_NODE_NAME": name,
             "MAILINGS_CHUNK_SIZE": "100",
             "MAILINGS_CLAIM_STALE_SECONDS": "3",
@@ -132,7 +135,7 @@ def big_mailing(n):
     start = timezone.now() - timedelta(minutes=1)
     mailing = Mailing.objects.create(owner=owner, message=message, start_at=start, end_at=start + timedelta(days=1))
     mailing.clients.set(Client.objects.filter(owner=owner))
-    scheduling.ensure_dispatch_schedule()
+    engine.ensure_dispatch_schedule()
     return mailing
 
 
@@ -173,7 +176,7 @@ def test_two_clusters_share_a_run_and_every_client_gets_exactly_one(services, si
     # Both clusters must be up before the run starts, or the first one may take every chunk.
     wait_for(lambda: len(Stat.get_all(broker=services)) >= 2, 60, clusters, "both clusters to start")
 
-    scheduling.mailing_changed(mailing)  # enqueued on Redis; a cluster starts the run
+    engine.replan_mailing(mailing)  # enqueued on Redis; a cluster starts the run
 
     wait_for(lambda: finished(mailing), 150, clusters, "the run to finish")
     run = run_of(mailing)
@@ -195,7 +198,7 @@ def test_a_cluster_killed_mid_run_loses_nobody_and_repeats_at_most_one(services,
     sink.fault("slow", delay=0.004)  # a throttle, far below the timeout: the run takes a while
     clusters.start("cluster-a", workers=1)
 
-    scheduling.mailing_changed(mailing)
+    engine.replan_mailing(mailing)
 
     wait_for(
         lambda: Attempt.objects.filter(mailing=mailing, status="success").count() >= 300,
@@ -209,7 +212,7 @@ def test_a_cluster_killed_mid_run_loses_nobody_and_repeats_at_most_one(services,
     assert not finished(mailing)
 
     # The dispatcher (due at once) takes back the dead worker's stale claims.
-    Schedule.objects.filter(name=scheduling.DISPATCH_SCHEDULE).update(next_run=timezone.now())
+    Schedule.objects.filter(name=engine.DISPATCH_SCHEDULE).update(next_run=timezone.now())
     clusters.start("cluster-b")
 
     wait_for(lambda: finished(mailing), 150, clusters, "the run to finish after the restart")

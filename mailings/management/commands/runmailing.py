@@ -4,8 +4,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from tqdm import tqdm
 
-from mailings import scheduling, sending
-from mailings.models import Delivery, Mailing, Run, RunStatus
+from mailings import engine
+from mailings.models import ACTIVE_RUN_STATUSES, Delivery, Mailing, Run, RunStatus
 
 
 class Command(BaseCommand):
@@ -38,12 +38,12 @@ class Command(BaseCommand):
             else:
                 run_ids.append(run.pk)
         if due:
-            for mailing_id in scheduling.due_mailings(now).values_list("pk", flat=True):
-                run = sending.start_due_run(mailing_id, now=now, enqueue=False)
+            for mailing_id in engine.due_mailings(now).values_list("pk", flat=True):
+                run = engine.start_due_run(mailing_id, now=now, enqueue=False)
                 if run is not None:
                     run_ids.append(run.pk)
-            sending.settle_stale_claims(now=now)
-            sending.resume_deferred(now=now)
+            engine.settle_stale_claims(now=now)
+            engine.resume_deferred(now=now)
             working = Run.objects.filter(status__in=(RunStatus.PENDING, RunStatus.SENDING))
             run_ids += working.values_list("pk", flat=True)
         fatal = [*problems]
@@ -53,25 +53,25 @@ class Command(BaseCommand):
             raise CommandError("\n".join(fatal), returncode=2)
 
     def start(self, mailing_id, now):
-        active = Run.objects.filter(mailing_id=mailing_id, status__in=scheduling.ACTIVE_RUN_STATUSES).first()
+        active = Run.objects.filter(mailing_id=mailing_id, status__in=ACTIVE_RUN_STATUSES).first()
         if active is not None:
             return active
         mailing = Mailing.objects.select_related("owner").get(pk=mailing_id)
-        if not scheduling.is_runnable(mailing):
-            return sending.stop_reason_for(mailing)
-        if not scheduling.reschedule(mailing_id, start_now=True, now=now):
+        if not engine.is_runnable(mailing):
+            return engine.stop_reason_for(mailing)
+        if not engine.reschedule(mailing_id, start_now=True, now=now):
             return "not due: outside its start/end window, or already completed"
-        run = sending.start_due_run(mailing_id, now=now, enqueue=False)
+        run = engine.start_due_run(mailing_id, now=now, enqueue=False)
         return run if run is not None else "could not start a run"
 
     def send(self, run_id):
         run = Run.objects.select_related("mailing__message").get(pk=run_id)
         if run.status == RunStatus.DEFERRED:
             Run.objects.filter(pk=run_id).update(status=RunStatus.SENDING)
-        left = Delivery.objects.filter(run_id=run_id).filter(sending.claimable(timezone.now())).count()
+        left = Delivery.objects.filter(run_id=run_id).filter(engine.claimable(timezone.now())).count()
         label = f"Run {run_id} (mailing {run.mailing_id}: {run.mailing.message.subject})"
         with tqdm(total=left, desc=label, unit="msg", disable=left == 0, file=self.stderr._out) as bar:
-            results = sending.send_run_inline(run_id, progress=bar.update)
+            results = engine.send_run_inline(run_id, progress=bar.update)
         run.refresh_from_db()
         retry = sum(r.retry for r in results)
         self.stdout.write(
@@ -85,14 +85,14 @@ class Command(BaseCommand):
     def dry_run(self, ids, due, now):
         mailings = list(Mailing.objects.filter(pk__in=ids).select_related("message", "owner"))
         if due:
-            mailings += list(scheduling.due_mailings(now).select_related("message", "owner"))
+            mailings += list(engine.due_mailings(now).select_related("message", "owner"))
         for mailing in dict.fromkeys(mailings):
-            note = "" if scheduling.is_runnable(mailing) else f" (will not run: {sending.stop_reason_for(mailing)})"
+            note = "" if engine.is_runnable(mailing) else f" (will not run: {engine.stop_reason_for(mailing)})"
             self.stdout.write(
                 f"Would send mailing {mailing.pk} ({mailing.message.subject}) "
                 f"to {mailing.clients.count()} clients{note}"
             )
-        for run in Run.objects.filter(status__in=scheduling.ACTIVE_RUN_STATUSES):
-            left = Delivery.objects.filter(run=run).filter(sending.claimable(now)).count()
+        for run in Run.objects.filter(status__in=ACTIVE_RUN_STATUSES):
+            left = Delivery.objects.filter(run=run).filter(engine.claimable(now)).count()
             self.stdout.write(f"Would continue run {run.pk} of mailing {run.mailing_id}: {left} recipients left")
         self.stdout.write("Dry run: nothing was sent.")

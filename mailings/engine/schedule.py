@@ -1,107 +1,22 @@
-"""When mailings are due: the schedule slots, `next_run_at` and the status.
-
-Contract used by the services: `mailing_changed(mailing)` is called (after the
-transaction commits) whenever a mailing is created, edited, enabled or
-disabled; it recomputes `next_run_at` and status and starts a run at once if
-the mailing is due now.
-
-Slots are `start_at + k periods` computed on the wall clock of
-settings.TIME_ZONE, so a daily 09:00 mailing stays at 09:00 across a
-daylight-saving change; monthly slots keep the start's day of the month,
-clamped to the month's last day (31 Jan -> 28/29 Feb -> 31 Mar). A slot runs
-only while it is before `end_at`.
+"""When mailings are due: `next_run_at`, the status, and the wake-ups.
 
 The database is the source of truth: `Mailing.next_run_at` says when a mailing
 is next due; the django-q2 schedules are only alarm clocks that wake the
-dispatcher (`mailings.sending.dispatch_mailing`).
+dispatcher (`dispatch.dispatch_mailing`). The slots themselves are in slots.py.
 """
 
-import calendar
-import logging
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime
 
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django_q.models import Schedule
 
-from mailings.models import Mailing, MailingStatus, Periodicity, Run, RunStatus
+from mailings.engine.slots import latest_slot, next_slot_after
+from mailings.models import ACTIVE_RUN_STATUSES, Mailing, MailingStatus, Periodicity, Run, RunStatus
 from mailings.signals import mailings_changed
 
-logger = logging.getLogger(__name__)
-
-ACTIVE_RUN_STATUSES = (RunStatus.PENDING, RunStatus.SENDING, RunStatus.DEFERRED)
 DISPATCH_SCHEDULE = "mailings.dispatch_due"
-
-
-# --- slots ----------------------------------------------------------------------
-
-
-def _add_months(day: date, months: int, anchor_day: int) -> date:
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(anchor_day, calendar.monthrange(year, month)[1]))
-
-
-def slot(mailing: Mailing, k: int) -> datetime:
-    """The k-th slot (k >= 0) of a mailing, as an aware datetime."""
-    start = timezone.localtime(mailing.start_at)
-    if k == 0 or mailing.periodicity == Periodicity.ONCE:
-        return mailing.start_at
-    if mailing.periodicity == Periodicity.DAILY:
-        day = start.date() + timedelta(days=k)
-    elif mailing.periodicity == Periodicity.WEEKLY:
-        day = start.date() + timedelta(weeks=k)
-    else:
-        day = _add_months(start.date(), k, start.day)
-    # Same wall-clock time in the site's zone. A time that a DST change skips
-    # takes the offset before the change (it runs an hour later by the clock);
-    # going through UTC gives a real instant either way.
-    local = datetime.combine(day, start.time(), tzinfo=start.tzinfo)
-    return local.astimezone(UTC)
-
-
-def _estimate(mailing: Mailing, at: datetime) -> int:
-    delta = at - mailing.start_at
-    if mailing.periodicity == Periodicity.DAILY:
-        return max(0, delta.days)
-    if mailing.periodicity == Periodicity.WEEKLY:
-        return max(0, delta.days // 7)
-    start, now = timezone.localtime(mailing.start_at), timezone.localtime(at)
-    return max(0, (now.year - start.year) * 12 + now.month - start.month)
-
-
-def latest_slot(mailing: Mailing, at: datetime) -> datetime | None:
-    """The last slot at or before `at` (and before the end), or None."""
-    if at < mailing.start_at:
-        return None
-    if mailing.periodicity == Periodicity.ONCE:
-        return mailing.start_at if mailing.start_at < mailing.end_at else None
-    k = _estimate(mailing, at)
-    while slot(mailing, k + 1) <= at:
-        k += 1
-    while k > 0 and slot(mailing, k) > at:
-        k -= 1
-    # A slot at or after the end never runs; step back to the last one before it.
-    while k > 0 and slot(mailing, k) >= mailing.end_at:
-        k -= 1
-    found = slot(mailing, k)
-    return found if found < mailing.end_at else None
-
-
-def next_slot_after(mailing: Mailing, at: datetime) -> datetime | None:
-    """The first slot strictly after `at` that is before the end, or None."""
-    if at < mailing.start_at:
-        return mailing.start_at if mailing.start_at < mailing.end_at else None
-    if mailing.periodicity == Periodicity.ONCE:
-        return None
-    k = _estimate(mailing, at)
-    while k > 0 and slot(mailing, k) > at:
-        k -= 1
-    while slot(mailing, k) <= at:
-        k += 1
-    found = slot(mailing, k)
-    return found if found < mailing.end_at else None
 
 
 # --- status -------------------------------------------------------------------------
@@ -210,7 +125,7 @@ def ensure_dispatch_schedule() -> Schedule:
     return schedule
 
 
-# --- the contract ---------------------------------------------------------------------
+# --- next_run_at ----------------------------------------------------------------------
 
 
 def reschedule(mailing_id: int, *, start_now: bool, now: datetime | None = None) -> bool:
@@ -251,34 +166,6 @@ def reschedule(mailing_id: int, *, start_now: bool, now: datetime | None = None)
     return due_now
 
 
-def mailing_changed(mailing) -> None:
-    """A mailing was created, edited, enabled or disabled: recompute its
-    schedule; stop its runs if it may no longer send; start a run at once
-    (on django-q2) if it is due now."""
-    from django_q.tasks import async_task
-
-    from mailings.sending import stop_runs_if_not_runnable
-
-    mailing_id = mailing.pk if isinstance(mailing, Mailing) else int(mailing)
-    stop_runs_if_not_runnable(mailing_id)
-    if reschedule(mailing_id, start_now=True):
-        async_task("mailings.tasks.dispatch_mailing", mailing_id, group="mailings-dispatch")
-
-
-def owner_changed(user) -> None:
-    """A user was blocked or unblocked: stop or resume their mailings."""
-    from django_q.tasks import async_task
-
-    from mailings.sending import stop_runs_if_not_runnable
-
-    for mailing_id in (
-        Mailing.objects.filter(owner=user).exclude(status=MailingStatus.COMPLETED).values_list("pk", flat=True)
-    ):
-        stop_runs_if_not_runnable(mailing_id)
-        if reschedule(mailing_id, start_now=False):
-            async_task("mailings.tasks.dispatch_mailing", mailing_id, group="mailings-dispatch")
-
-
 def due_mailings(now: datetime):
     """Mailings whose next run is due: active, owner not blocked, not completed."""
     return Mailing.objects.filter(
@@ -296,11 +183,3 @@ def mailing_deleted(sender, instance, **kwargs):
     nothing scheduled: its django-q2 wake-up goes; its runs and deliveries go
     by cascade, so chunk tasks still queued find nothing and return."""
     clear_wakeup(instance.pk)
-
-
-def owner_saved(sender, instance, created, update_fields=None, **kwargs):
-    """Blocking an owner stops their runs within seconds; unblocking lets
-    their mailings be scheduled again."""
-    if created or (update_fields is not None and "is_blocked" not in update_fields):
-        return
-    transaction.on_commit(lambda: owner_changed(instance))

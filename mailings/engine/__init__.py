@@ -1,0 +1,68 @@
+"""The sending engine: the one public API that tasks, views, services,
+management commands and account emails call. Nothing outside this package
+imports its modules.
+
+Modules, each one concern; dependencies run one way, down this list:
+  backoff, slots, transport, message, journal   (leaves)
+  schedule   next_run_at, status, django-q2 wake-ups (uses slots)
+  claims     which chunk may send which delivery
+  runs       start, stop, defer, finish, retry a run (uses schedule, backoff)
+  chunks     send one claimed chunk over one connection (uses runs, claims, journal, transport, message)
+  sweeper    stale claims, deferred and stalled runs (uses runs, claims)
+  dispatch   the minute dispatcher and re-planning after a change (uses runs, schedule, sweeper)
+"""
+
+from mailings.engine.backoff import backoff
+from mailings.engine.chunks import ChunkResult, send_chunk, send_run_inline
+from mailings.engine.claims import claim, claimable
+from mailings.engine.dispatch import dispatch_due, dispatch_mailing, replan_mailing, replan_owner_mailings
+from mailings.engine.message import MessageTemplate
+from mailings.engine.runs import retry_failed, snapshot_recipients, start_due_run, stop_reason_for
+from mailings.engine.schedule import (
+    DISPATCH_SCHEDULE,
+    due_mailings,
+    ensure_dispatch_schedule,
+    is_runnable,
+    mailing_deleted,
+    reschedule,
+    wakeup_name,
+)
+from mailings.engine.slots import latest_slot, next_slot_after, slot
+from mailings.engine.sweeper import resume_deferred, settle_stale_claims
+from mailings.engine.transport import NETWORK_ERRORS, Fault, Outcome, SMTPTransport, classify_reply, get_transport
+
+__all__ = [
+    "DISPATCH_SCHEDULE",
+    "NETWORK_ERRORS",
+    "ChunkResult",
+    "Fault",
+    "MessageTemplate",
+    "Outcome",
+    "SMTPTransport",
+    "backoff",
+    "claim",
+    "claimable",
+    "classify_reply",
+    "dispatch_due",
+    "dispatch_mailing",
+    "due_mailings",
+    "ensure_dispatch_schedule",
+    "get_transport",
+    "is_runnable",
+    "latest_slot",
+    "mailing_deleted",
+    "next_slot_after",
+    "replan_mailing",
+    "replan_owner_mailings",
+    "reschedule",
+    "resume_deferred",
+    "retry_failed",
+    "send_chunk",
+    "send_run_inline",
+    "settle_stale_claims",
+    "slot",
+    "snapshot_recipients",
+    "start_due_run",
+    "stop_reason_for",
+    "wakeup_name",
+]

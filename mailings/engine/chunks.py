@@ -1,0 +1,293 @@
+"""Sending one claimed chunk of a run over one SMTP connection.
+
+Everything but the journal (delivery states, run counters, heartbeats) is
+written in batches, every MAILINGS_FLUSH_EVERY messages or
+MAILINGS_CHECK_SECONDS; between messages the chunk checks that the run is
+still wanted.
+"""
+
+import os
+import socket
+import time
+from dataclasses import dataclass
+from email.utils import parseaddr
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from mailings.engine.backoff import backoff
+from mailings.engine.claims import Claimed, claim
+from mailings.engine.journal import Journal, journal_session
+from mailings.engine.message import MessageTemplate
+from mailings.engine.runs import defer_run, finalize_run, stop_reason, stop_reason_for, stop_run
+from mailings.engine.schedule import is_runnable
+from mailings.engine.transport import Fault, Outcome, get_transport
+from mailings.models import AttemptStatus, Delivery, DeliveryState, Run, RunStatus
+
+
+def worker_name() -> str:
+    node = settings.MAILINGS_NODE_NAME or socket.gethostname()
+    return f"{node}:{os.getpid()}"[:100]
+
+
+@dataclass
+class ChunkResult:
+    run_id: int
+    claimed: int = 0
+    sent: int = 0
+    failed: int = 0
+    retry: int = 0
+    skipped: int = 0
+    released: int = 0
+    stopped: bool = False
+    deferred: bool = False
+
+
+class ChunkSender:
+    """Sends one claimed chunk over one SMTP connection."""
+
+    def __init__(self, run: Run, token: str, rows: list[Claimed], *, transport=None, progress=None):
+        self.run = run
+        self.mailing = run.mailing
+        self.token = token
+        self.rows = rows
+        self.transport = transport or get_transport()
+        self.progress = progress
+        self.result = ChunkResult(run_id=run.pk, claimed=len(rows))
+        self.sent_by = worker_name()
+        message = self.mailing.message
+        self.template = MessageTemplate(
+            subject=message.subject,
+            body=message.body,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            html_body=message.html_body,
+        )
+        self.envelope_from = _envelope_address(settings.DEFAULT_FROM_EMAIL)
+        self.buffer: list[tuple[Claimed, Outcome]] = []
+        self.connect_failures = 0
+        self.cleared_deferral = False
+        self.journal = Journal(run.pk, threaded=False)
+
+    # The journal: one INSERT per message, right after the reply.
+    def record(self, row: Claimed, outcome: Outcome) -> None:
+        params = (
+            self.mailing.pk,
+            self.run.pk,
+            row.client_id,
+            row.email,
+            timezone.now(),
+            AttemptStatus.SUCCESS if outcome.ok else AttemptStatus.FAILED,
+            outcome.temporary,
+            outcome.code if outcome.code and 0 < outcome.code < 1000 else None,
+            outcome.reply[:2000],
+            self.sent_by,
+        )
+        self.journal.write(params, row.email)
+        self.buffer.append((row, outcome))
+
+    def flush(self, *, heartbeat: bool = False) -> None:
+        """Batch the delivery states and run counters for the buffered outcomes."""
+        self.journal.wait()  # no delivery is marked before its attempt is on record
+        now = timezone.now()
+        sent, updates = [], []
+        n_failed = 0
+        for row, outcome in self.buffer:
+            row.tries += 1
+            if outcome.ok:
+                sent.append(row.id)
+                continue
+            retry = outcome.temporary and row.tries < settings.MAILINGS_MAX_TRIES
+            delay = backoff(
+                row.tries, base=settings.MAILINGS_RETRY_BASE_SECONDS, cap=settings.MAILINGS_RETRY_MAX_SECONDS
+            )
+            updates.append(
+                Delivery(
+                    pk=row.id,
+                    state=DeliveryState.RETRY if retry else DeliveryState.FAILED,
+                    tries=row.tries,
+                    next_try_at=now + delay if retry else None,
+                    last_reply=outcome.reply[:2000],
+                    claim_token="",
+                )
+            )
+            if retry:
+                self.result.retry += 1
+            else:
+                self.result.failed += 1
+                n_failed += 1
+        self.result.sent += len(sent)
+        self.buffer = []
+        if not (sent or updates or heartbeat):
+            return
+        with transaction.atomic():
+            if sent:
+                Delivery.objects.filter(pk__in=sent, claim_token=self.token).update(
+                    state=DeliveryState.SENT, tries=F("tries") + 1, claim_token="", last_reply=""
+                )
+            if updates:
+                Delivery.objects.bulk_update(updates, ["state", "tries", "next_try_at", "last_reply", "claim_token"])
+            run_updates = {"heartbeat_at": now}
+            if sent:
+                run_updates["sent_count"] = F("sent_count") + len(sent)
+            if n_failed:
+                run_updates["failed_count"] = F("failed_count") + n_failed
+            if sent and not self.cleared_deferral:
+                run_updates.update(deferred_since=None, defer_count=0, deferred_reason="", retry_at=None)
+                self.cleared_deferral = True
+            Run.objects.filter(pk=self.run.pk).update(**run_updates)
+            if heartbeat:
+                Delivery.objects.filter(run_id=self.run.pk, state=DeliveryState.SENDING, claim_token=self.token).update(
+                    claimed_at=now
+                )
+
+    def should_stop(self) -> str | None:
+        """Between messages (every MAILINGS_CHECK_SECONDS): is the run still wanted?"""
+        row = (
+            Run.objects.filter(pk=self.run.pk)
+            .values_list("status", "mailing__is_active", "mailing__owner__is_blocked", "mailing__disabled_reason")
+            .first()
+        )
+        if row is None:
+            return "gone"
+        status, is_active, is_blocked, disabled_reason = row
+        reason = stop_reason(is_active=is_active, is_blocked=is_blocked, disabled_reason=disabled_reason)
+        if reason:
+            return reason
+        if status == RunStatus.STOPPED:
+            return Run.objects.filter(pk=self.run.pk).values_list("stop_reason", flat=True).first() or "stopped"
+        return None
+
+    def release(self, rows: list[Claimed]) -> None:
+        """Give unsent rows back (the run is deferred); their tries are not used up."""
+        if rows:
+            Delivery.objects.filter(pk__in=[r.id for r in rows], claim_token=self.token).update(
+                state=DeliveryState.PENDING, claim_token="", claimed_at=None
+            )
+            self.result.released += len(rows)
+
+    def send_all(self) -> ChunkResult:
+        check_every = settings.MAILINGS_CHECK_SECONDS
+        flush_every = settings.MAILINGS_FLUSH_EVERY
+        last_check = time.monotonic()
+        rows = self.rows
+        i = 0
+        with journal_session(), Journal(self.run.pk) as self.journal:
+            try:
+                while i < len(rows):
+                    if time.monotonic() - last_check >= check_every:
+                        self.flush(heartbeat=True)
+                        last_check = time.monotonic()
+                        reason = self.should_stop()
+                        if reason:
+                            self.stop(reason, rows[i:])
+                            return self.result
+                    row = rows[i]
+                    if not self.transport.connected:
+                        opened = self.transport.open()
+                        if not opened.ok:
+                            if not self.connect_failed(row, opened, rows[i + 1 :]):
+                                return self.result
+                            i += 1
+                            continue
+                    key = f"r{self.run.pk}.d{row.id}"
+                    if self.transport.wants_bytes:
+                        payload = self.template.render(email=row.email, name=row.name, key=key)
+                    else:
+                        payload = self.template.render_message(email=row.email, name=row.name, key=key)
+                    # The previous attempt is on record before this message's data goes out.
+                    outcome = self.transport.send(self.envelope_from, row.email, payload, before_data=self.journal.wait)
+                    if outcome.fault == Fault.UNAVAILABLE:
+                        # The connection was lost and cannot be reopened.
+                        self.record(row, outcome)
+                        self.defer(outcome.reply, rows[i + 1 :])
+                        return self.result
+                    self.record(row, outcome)
+                    if outcome.ok:
+                        self.connect_failures = 0
+                    i += 1
+                    if self.progress is not None:
+                        self.progress(1)
+                    if len(self.buffer) >= flush_every:
+                        self.flush()
+                self.flush()
+            finally:
+                self.transport.close()
+        return self.result
+
+    def connect_failed(self, row: Claimed, outcome: Outcome, rest: list[Claimed]) -> bool:
+        """A connection could not be opened. Unreachable: defer the run. A 4xx
+        greeting or a silent server: that message fails as temporary and we
+        reconnect, until too many in a row defer the run. True to go on."""
+        if outcome.fault == Fault.UNAVAILABLE:
+            # Nothing was sent: the attempt records why, the row goes back untouched.
+            self.record(row, outcome)
+            self.buffer.pop()
+            self.defer(outcome.reply, [row, *rest])
+            return False
+        self.record(row, outcome)
+        self.connect_failures += 1
+        if self.progress is not None:
+            self.progress(1)
+        if self.connect_failures >= settings.MAILINGS_MAX_CONNECT_FAILURES:
+            self.defer(outcome.reply, rest)
+            return False
+        return True
+
+    def defer(self, reason: str, rest: list[Claimed]) -> None:
+        """The mail server is out of reach: record what was sent, give the rest back, defer the run."""
+        self.flush()
+        self.release(rest)
+        self.result.deferred = True
+        defer_run(self.run.pk, reason)
+
+    def stop(self, reason: str, rest: list[Claimed]) -> None:
+        self.flush()
+        self.result.stopped = True
+        if reason == "gone":
+            return
+        self.result.skipped += len(rest)
+        stop_run(self.run.pk, reason, token=self.token)
+
+
+def _envelope_address(from_email: str) -> str:
+    return parseaddr(from_email)[1] or from_email
+
+
+def send_chunk(run_id: int, *, size: int | None = None, progress=None, transport=None) -> ChunkResult:
+    """Claim one chunk of a run and send it. Safe to call any number of times:
+    with nothing left to claim it just checks whether the run is finished."""
+    result = ChunkResult(run_id=run_id)
+    run = Run.objects.select_related("mailing__message", "mailing__owner").filter(pk=run_id).first()
+    if run is None:
+        return result
+    now = timezone.now()
+    if run.status not in (RunStatus.PENDING, RunStatus.SENDING):
+        # Stopped, finished, or deferred and not yet due: leave the server alone.
+        return result
+    if not is_runnable(run.mailing):
+        stop_run(run_id, stop_reason_for(run.mailing))
+        result.stopped = True
+        return result
+    token, rows = claim(run_id, size or settings.MAILINGS_CHUNK_SIZE, now=now)
+    if not rows:
+        finalize_run(run_id)
+        return result
+    Run.objects.filter(pk=run_id, status=RunStatus.PENDING).update(status=RunStatus.SENDING)
+    Run.objects.filter(pk=run_id).update(heartbeat_at=now)
+    sender = ChunkSender(run, token, rows, transport=transport, progress=progress)
+    result = sender.send_all()
+    if not result.deferred:
+        finalize_run(run_id)
+    return result
+
+
+def send_run_inline(run_id: int, *, progress=None) -> list[ChunkResult]:
+    """Send every claimable delivery of a run in this process (runmailing, bench)."""
+    results = []
+    while True:
+        result = send_chunk(run_id, progress=progress)
+        results.append(result)
+        if not result.claimed or result.stopped or result.deferred:
+            return results

@@ -1,0 +1,69 @@
+"""Claims: which chunk may send which delivery.
+
+A chunk claims up to MAILINGS_CHUNK_SIZE deliveries with one conditional
+UPDATE (on PostgreSQL behind SELECT ... FOR UPDATE SKIP LOCKED) that stamps
+them with its own token; a delivery is sent only by the chunk holding its
+token. Before sending, the journal wins: a success already on record is never
+sent again.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from mailings.models import Attempt, AttemptStatus, Delivery, DeliveryState
+
+
+def claimable(now: datetime) -> Q:
+    return Q(state=DeliveryState.PENDING) | Q(state=DeliveryState.RETRY, next_try_at__lte=now)
+
+
+@dataclass(slots=True)
+class Claimed:
+    id: int
+    client_id: int | None
+    email: str
+    tries: int
+    name: str
+
+
+def claim(run_id: int, size: int, *, now: datetime | None = None) -> tuple[str, list[Claimed]]:
+    """Take up to `size` claimable deliveries of a run for this chunk.
+
+    Portable: the UPDATE only takes rows still pending/retry-due, and the rows
+    are read back by the new token, so two chunks never hold the same row. On
+    PostgreSQL, FOR UPDATE SKIP LOCKED lets concurrent chunks take disjoint
+    rows without waiting for each other."""
+    now = now or timezone.now()
+    token = uuid.uuid4().hex
+    with transaction.atomic():
+        qs = Delivery.objects.filter(run_id=run_id).filter(claimable(now)).order_by("pk")
+        if connection.features.has_select_for_update_skip_locked:
+            qs = qs.select_for_update(skip_locked=True)
+        ids = list(qs.values_list("pk", flat=True)[:size])
+        if not ids:
+            return token, []
+        Delivery.objects.filter(pk__in=ids).filter(claimable(now)).update(
+            state=DeliveryState.SENDING, claim_token=token, claimed_at=now
+        )
+    rows = [
+        Claimed(*row)
+        for row in Delivery.objects.filter(pk__in=ids, claim_token=token, state=DeliveryState.SENDING)
+        .order_by("pk")
+        .values_list("pk", "client_id", "email", "tries", "client__full_name")
+    ]
+    # The journal wins: a success already on record is never sent again.
+    done = set(
+        Attempt.objects.filter(
+            run_id=run_id, client_id__in=[r.client_id for r in rows if r.client_id], status=AttemptStatus.SUCCESS
+        ).values_list("client_id", flat=True)
+    )
+    if done:
+        settled = [r.id for r in rows if r.client_id in done]
+        Delivery.objects.filter(pk__in=settled).update(state=DeliveryState.SENT, claim_token="")
+        rows = [r for r in rows if r.client_id not in done]
+    return token, rows

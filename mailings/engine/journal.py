@@ -1,0 +1,121 @@
+"""The attempt journal: one committed INSERT per message, right after the reply.
+
+Each Attempt is written before the next message's data goes out, and a unique
+constraint allows one success per (run, client). A worker killed mid-chunk
+leaves claims that go stale; they are settled from the journal (a success on
+record means sent), so only the one message that was on the wire when the
+worker died can be sent twice.
+"""
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+
+from django.conf import settings
+from django.db import IntegrityError, connection
+
+from mailings.models import Attempt
+
+logger = logging.getLogger(__name__)
+
+
+@contextmanager
+def journal_session():
+    """On PostgreSQL, commits of the sending journal do not wait for the WAL
+    flush (synchronous_commit=off): a killed worker loses nothing it was told
+    is committed; only a crash of the database server itself can lose the
+    last fraction of a second (README, "Sending engine")."""
+    use = settings.MAILINGS_ASYNC_COMMIT and connection.vendor == "postgresql"
+    if use:
+        with connection.cursor() as cursor:
+            cursor.execute("SET synchronous_commit TO OFF")
+    try:
+        yield
+    finally:
+        if use:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET synchronous_commit")
+
+
+class _AttemptInsert:
+    FIELDS = ("mailing", "run", "client", "email", "attempted_at", "status", "is_temporary", "smtp_code")
+    FIELDS += ("server_reply", "sent_by")
+
+    def __init__(self):
+        self._sql = {}
+
+    def sql(self) -> str:
+        vendor = connection.vendor
+        if vendor not in self._sql:
+            qn, meta = connection.ops.quote_name, Attempt._meta
+            columns = ", ".join(qn(meta.get_field(name).column) for name in self.FIELDS)
+            marks = ", ".join(["%s"] * len(self.FIELDS))
+            self._sql[vendor] = f"INSERT INTO {qn(meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
+        return self._sql[vendor]
+
+    def execute(self, params, email, run_id):
+        # A prepared INSERT, not Model.save(): the ORM's per-row overhead was
+        # the largest cost after the SMTP round trips themselves.
+        params = (*params[:4], connection.ops.adapt_datetimefield_value(params[4]), *params[5:])
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(self.sql(), params)
+        except IntegrityError:
+            # A success already on record: this was the one repeated message.
+            logger.warning("Run %s: %s already had a successful attempt", run_id, email)
+
+
+ATTEMPT_INSERT = _AttemptInsert()
+
+
+class Journal:
+    """Writes the attempts, one committed INSERT each.
+
+    In a worker (autocommit) the INSERT runs on a helper thread with its own
+    database connection, so writing message k's attempt overlaps the MAIL and
+    RCPT round trips of message k+1; `wait()` is called before k+1's DATA, so
+    at most one accepted message is ever without its record. Inside a
+    transaction (tests, a caller's atomic block) another connection could not
+    see the run, so it writes inline."""
+
+    def __init__(self, run_id: int, *, threaded: bool | None = None):
+        self.run_id = run_id
+        self.threaded = (not connection.in_atomic_block) if threaded is None else threaded
+        self.pool = None
+        self.pending = None
+
+    def __enter__(self):
+        if self.threaded:
+            self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="journal")
+            self.pool.submit(self._enter_session).result()
+        return self
+
+    def _enter_session(self):
+        self._session = journal_session()
+        self._session.__enter__()
+
+    def _leave_session(self):
+        try:
+            self._session.__exit__(None, None, None)
+        finally:
+            connection.close()
+
+    def write(self, params, email) -> None:
+        if not self.threaded:
+            ATTEMPT_INSERT.execute(params, email, self.run_id)
+            return
+        self.wait()
+        self.pending = self.pool.submit(ATTEMPT_INSERT.execute, params, email, self.run_id)
+
+    def wait(self) -> None:
+        if self.pending is not None:
+            pending, self.pending = self.pending, None
+            pending.result()
+
+    def __exit__(self, *exc):
+        if self.pool is not None:
+            try:
+                self.wait()
+            finally:
+                self.pool.submit(self._leave_session).result()
+                self.pool.shutdown()

@@ -1,0 +1,85 @@
+"""The sweeper: what the minute dispatcher repairs. Stale claims of dead
+workers, deferred runs whose retry time came, runs whose chunks went quiet
+(a lost broker message, a killed cluster): no recipient is ever lost."""
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from mailings.engine.claims import claimable
+from mailings.engine.runs import enqueue_chunks, finalize_run, stop_reason_for, stop_run
+from mailings.engine.schedule import is_runnable
+from mailings.models import ACTIVE_RUN_STATUSES, Attempt, AttemptStatus, Delivery, DeliveryState, Run, RunStatus
+
+logger = logging.getLogger(__name__)
+
+
+def settle_stale_claims(*, now: datetime | None = None) -> int:
+    """Claims not refreshed for MAILINGS_CLAIM_STALE_SECONDS belong to a dead
+    worker. The journal decides: a success on record -> sent; otherwise the
+    row is claimable again (a stopped run's rows are skipped)."""
+    now = now or timezone.now()
+    stale = Delivery.objects.filter(
+        run__in=Run.objects.filter(status__in=(*ACTIVE_RUN_STATUSES, RunStatus.STOPPED)).values("pk"),
+        state=DeliveryState.SENDING,
+        claimed_at__lt=now - timedelta(seconds=settings.MAILINGS_CLAIM_STALE_SECONDS),
+    )
+    settled = 0
+    for run_id in set(stale.values_list("run_id", flat=True)):
+        rows = stale.filter(run_id=run_id)
+        done = Attempt.objects.filter(run_id=run_id, status=AttemptStatus.SUCCESS).values("client_id")
+        settled += rows.filter(client_id__in=done).update(state=DeliveryState.SENT, claim_token="")
+        status = Run.objects.filter(pk=run_id).values_list("status", flat=True).first()
+        if status == RunStatus.STOPPED:
+            reason = Run.objects.filter(pk=run_id).values_list("stop_reason", flat=True).first()
+            settled += rows.update(state=DeliveryState.SKIPPED, claim_token="", last_reply=reason or "")
+        else:
+            settled += rows.update(state=DeliveryState.PENDING, claim_token="", claimed_at=None)
+        logger.warning("Run %s: took back stale claims", run_id)
+        finalize_run(run_id)
+    return settled
+
+
+def resume_deferred(*, now: datetime | None = None) -> list[int]:
+    """Deferred runs whose retry time came: try the mail server again."""
+    now = now or timezone.now()
+    resumed = []
+    for run in Run.objects.filter(status=RunStatus.DEFERRED, retry_at__lte=now).select_related("mailing__owner"):
+        if not is_runnable(run.mailing):
+            stop_run(run.pk, stop_reason_for(run.mailing))
+            continue
+        if Run.objects.filter(pk=run.pk, status=RunStatus.DEFERRED, retry_at=run.retry_at).update(
+            status=RunStatus.SENDING, heartbeat_at=now
+        ):
+            left = Delivery.objects.filter(run_id=run.pk).filter(claimable(now)).count()
+            enqueue_chunks(run.pk, left)
+            resumed.append(run.pk)
+    return resumed
+
+
+def revive_stalled(*, now: datetime | None = None) -> list[int]:
+    """Runs with claimable work and no heartbeat for MAILINGS_RUN_IDLE_SECONDS
+    (their tasks were lost, or retries came due): enqueue their chunks again.
+    Runs with nothing left in flight are finished."""
+    now = now or timezone.now()
+    quiet = now - timedelta(seconds=settings.MAILINGS_RUN_IDLE_SECONDS)
+    revived = []
+    runs = Run.objects.filter(status__in=(RunStatus.PENDING, RunStatus.SENDING)).filter(
+        Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=quiet)
+    )
+    for run_id in runs.values_list("pk", flat=True):
+        left = Delivery.objects.filter(run_id=run_id).filter(claimable(now)).count()
+        if left:
+            if (
+                Run.objects.filter(pk=run_id)
+                .filter(Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=quiet))
+                .update(heartbeat_at=now)
+            ):
+                enqueue_chunks(run_id, left)
+                revived.append(run_id)
+        elif not Delivery.objects.filter(run_id=run_id, state=DeliveryState.SENDING).exists():
+            finalize_run(run_id)
+    return revived

@@ -1,0 +1,46 @@
+"""The life of a run (engine/runs.py): start, fan out into chunks, finish."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from mailings import engine
+from mailings.models import Delivery, DeliveryState, Mailing, MailingStatus, Run, RunStatus
+from mailings.tests.engine.helpers import make, make_mailing
+
+
+@pytest.mark.django_db
+def test_two_dispatchers_never_take_the_same_slot(smtp_server, user):
+    mailing = make(user, timezone.now() - timedelta(minutes=1), timezone.now() + timedelta(days=1))
+    Mailing.objects.filter(pk=mailing.pk).update(next_run_at=mailing.start_at)
+    first = engine.start_due_run(mailing.pk)
+    second = engine.start_due_run(mailing.pk)
+    assert first is not None
+    assert second is None
+    assert mailing.runs.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_run_is_split_into_chunks_each_on_one_connection(smtp_server, user, settings):
+    settings.MAILINGS_CHUNK_SIZE = 2
+    mailing, _clients = make_mailing(user, n=5)
+    before = smtp_server.handler.connections
+
+    engine.replan_mailing(mailing)
+
+    assert smtp_server.handler.connections - before == 3
+    assert len(smtp_server.messages) == 5
+    run = Run.objects.get(mailing=mailing)
+    assert run.sent_count == 5
+    assert set(Delivery.objects.filter(run=run).values_list("state", flat=True)) == {DeliveryState.SENT}
+
+
+@pytest.mark.django_db
+def test_a_mailing_without_clients_finishes_at_once(smtp_server, user):
+    mailing, _ = make_mailing(user, n=0)
+    engine.replan_mailing(mailing)
+    run = Run.objects.get(mailing=mailing)
+    assert (run.status, run.recipients_count) == (RunStatus.FINISHED, 0)
+    mailing.refresh_from_db()
+    assert mailing.status == MailingStatus.COMPLETED
