@@ -83,7 +83,6 @@ class Message(TimeStampedModel):
     body = models.TextField(_("body"))
     # Messages written before Markdown keep being sent as the plain text they are.
     body_format = models.CharField(_("format"), max_length=10, choices=BodyFormat.choices, default=BodyFormat.MARKDOWN)
-    html_body = models.TextField(_("HTML body"), blank=True)
 
     class Meta:
         verbose_name = _("message")

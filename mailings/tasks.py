@@ -53,10 +53,8 @@ def send_chunk(run_id: int):
 
 def send_sample(message_id: int, client_id: int | None = None):
     """A test message to the message's owner (see mailings.engine.sample)."""
-    from mailings.engine.sample import send_sample as send
-
     try:
-        outcome = send(message_id=message_id, client_id=client_id)
+        outcome = engine.send_sample(message_id=message_id, client_id=client_id)
     except TASK_ERRORS:
         logger.exception("send_sample(%s) failed", message_id)
         return "error"

@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import pytest
 
 from mailings.demo import DEMO_CLIENTS, DEMO_MESSAGES, DEMO_SENDER_NAME
-from mailings.engine.compose import MailBuilder
+from mailings.engine import MailBuilder
 
 pytestmark = pytest.mark.spamfilter
 

@@ -3,11 +3,14 @@ management commands and account emails call. Nothing outside this package
 imports its modules.
 
 Modules, each one concern; dependencies run one way, down this list:
-  backoff, slots, transport, message, journal   (leaves)
+  backoff, slots, transport, message, journal   (leaves; message builds the
+             multipart email with mailings.rendering, dkim_signing signs it)
+  suppression, bounces   who is left out of a run and why (models only)
+  sample     a test message to the owner (uses message, transport)
   schedule   next_run_at, status, django-q2 wake-ups (uses slots)
   claims     which chunk may send which delivery
-  runs       start, stop, defer, finish, retry a run (uses schedule, backoff)
-  chunks     send one claimed chunk over one connection (uses runs, claims, journal, transport, message)
+  runs       start, stop, defer, finish, retry a run (uses schedule, backoff, suppression)
+  chunks     send one claimed chunk over one connection (uses runs, claims, journal, transport, message, bounces)
   sweeper    stale claims, deferred and stalled runs (uses runs, claims)
   dispatch   the minute dispatcher and re-planning after a change (uses runs, schedule, sweeper)
 """
@@ -16,8 +19,9 @@ from mailings.engine.backoff import backoff
 from mailings.engine.chunks import ChunkResult, send_chunk, send_run_inline
 from mailings.engine.claims import claim, claimable
 from mailings.engine.dispatch import dispatch_due, dispatch_mailing, replan_mailing, replan_owner_mailings
-from mailings.engine.message import MessageTemplate
+from mailings.engine.message import MailBuilder, site_domain
 from mailings.engine.runs import retry_failed, snapshot_recipients, start_due_run, stop_reason_for
+from mailings.engine.sample import send_sample
 from mailings.engine.schedule import (
     DISPATCH_SCHEDULE,
     due_mailings,
@@ -36,7 +40,7 @@ __all__ = [
     "NETWORK_ERRORS",
     "ChunkResult",
     "Fault",
-    "MessageTemplate",
+    "MailBuilder",
     "Outcome",
     "SMTPTransport",
     "backoff",
@@ -59,7 +63,9 @@ __all__ = [
     "retry_failed",
     "send_chunk",
     "send_run_inline",
+    "send_sample",
     "settle_stale_claims",
+    "site_domain",
     "slot",
     "snapshot_recipients",
     "start_due_run",

@@ -6,9 +6,9 @@ import logging
 
 from django.utils.translation import gettext as _
 
-from mailings.engine.compose import MailBuilder
+from mailings.engine.message import MailBuilder
+from mailings.engine.transport import NETWORK_ERRORS, Fault, Outcome, get_transport
 from mailings.models import Client, Message
-from mailings.smtp import NETWORK_ERRORS, Fault, Outcome, get_transport
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Building one mailing email: parts, headers, Message-ID domain, DKIM."""
+"""The message of a mailing as email (engine/message.py): parts, headers, Message-ID domain, DKIM."""
 
 import base64
 import re
@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import dkim
 import pytest
 
-from mailings.engine.compose import MailBuilder, site_domain
+from mailings.engine import MailBuilder, site_domain
 
 OWNER = SimpleNamespace(pk=7, mail_sender_name="Acme Ltd", mail_reply_to="sales@acme.example")
 MESSAGE = SimpleNamespace(subject="Spring news", body="Hello {{ first_name }}!", body_format="markdown")
