@@ -6,7 +6,7 @@ django-q2 schedule, up to MAILINGS_MAX_TRIES; a permanent one (5xx) is logged.
 """
 
 import logging
-from email.utils import parseaddr
+from email.utils import make_msgid, parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -14,7 +14,7 @@ from django.utils import timezone
 from django_q.models import Schedule
 from django_q.tasks import async_task, schedule
 
-from mailings.engine import NETWORK_ERRORS, Fault, Outcome, backoff, get_transport
+from mailings.engine import Outcome, backoff, send_one, site_domain
 
 logger = logging.getLogger(__name__)
 
@@ -25,23 +25,23 @@ def send_email_later(*, to: str, subject: str, body: str) -> None:
 
 
 def _send(message: EmailMessage) -> Outcome:
-    transport = get_transport()
-    try:
-        opened = transport.open()
-        if not opened.ok:
-            return opened
-        payload = message.message().as_bytes(linesep="\r\n") if transport.wants_bytes else message
-        return transport.send(parseaddr(message.from_email)[1], parseaddr(message.to[0])[1], payload)
-    except NETWORK_ERRORS as exc:
-        return Outcome(Fault.RECONNECT, None, f"{type(exc).__name__}: {exc}")
-    finally:
-        transport.close()
+    def payload(wants_bytes):
+        return message.message().as_bytes(linesep="\r\n") if wants_bytes else message
+
+    return send_one(parseaddr(message.from_email)[1], parseaddr(message.to[0])[1], payload)
 
 
 def deliver_email(*, to: str, subject: str, body: str, attempt: int = 1) -> str:
     """Send one account email now; schedule a retry on a temporary failure.
     Returns "sent", "retry" or "failed" (django-q2 keeps it as the result)."""
-    message = EmailMessage(subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[to])
+    message = EmailMessage(
+        subject=subject,
+        body=body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[to],
+        # The site's domain, not the worker's host name (Django's default).
+        headers={"Message-ID": make_msgid(domain=site_domain())},
+    )
     outcome = _send(message)
     if outcome.ok:
         logger.info("Account email to %s sent (try %s): %s", to, attempt, outcome.reply)

@@ -33,7 +33,15 @@ from mailings.engine.schedule import (
 )
 from mailings.engine.slots import latest_slot, next_slot_after, slot
 from mailings.engine.sweeper import resume_deferred, settle_stale_claims
-from mailings.engine.transport import NETWORK_ERRORS, Fault, Outcome, SMTPTransport, classify_reply, get_transport
+from mailings.engine.transport import (
+    NETWORK_ERRORS,
+    Fault,
+    Outcome,
+    SMTPTransport,
+    classify_reply,
+    get_transport,
+    send_one,
+)
 
 __all__ = [
     "DISPATCH_SCHEDULE",
@@ -62,6 +70,7 @@ __all__ = [
     "resume_deferred",
     "retry_failed",
     "send_chunk",
+    "send_one",
     "send_run_inline",
     "send_sample",
     "settle_stale_claims",

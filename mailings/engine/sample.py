@@ -7,7 +7,7 @@ import logging
 from django.utils.translation import gettext as _
 
 from mailings.engine.message import MailBuilder
-from mailings.engine.transport import NETWORK_ERRORS, Fault, Outcome, get_transport
+from mailings.engine.transport import Fault, Outcome, send_one
 from mailings.models import Client, Message
 
 logger = logging.getLogger(__name__)
@@ -29,16 +29,10 @@ def send_sample(*, message_id: int, client_id: int | None = None) -> Outcome:
     )
     key = f"test.m{message.pk}.{builder.boundary[-8:]}"
     kwargs = {"email": owner.email, "name": owner.get_full_name(), "client_id": None, "key": key, "fill": fill}
-    transport = get_transport()
-    try:
-        opened = transport.open()
-        if not opened.ok:
-            return opened
-        payload = builder.render(**kwargs) if transport.wants_bytes else builder.render_message(**kwargs)
-        outcome = transport.send(builder.envelope_from, owner.email, payload)
-    except NETWORK_ERRORS as exc:
-        outcome = Outcome(Fault.RECONNECT, None, f"{type(exc).__name__}: {exc}")
-    finally:
-        transport.close()
+
+    def payload(wants_bytes):
+        return builder.render(**kwargs) if wants_bytes else builder.render_message(**kwargs)
+
+    outcome = send_one(builder.envelope_from, owner.email, payload)
     logger.info("Test message %s to %s: %s", message.pk, owner.email, outcome.reply)
     return outcome

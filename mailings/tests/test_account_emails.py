@@ -20,6 +20,13 @@ def test_account_email_goes_through_the_queue_and_the_transport(smtp_server):
 
 
 @pytest.mark.django_db
+def test_account_email_message_id_uses_the_sites_domain_not_the_host_name(smtp_server, settings):
+    settings.SITE_URL = "https://mailsite.example"
+    deliver_email(to="new@example.org", subject="Hi", body="Body")
+    assert smtp_server.messages[0]["Message-ID"].endswith("@mailsite.example>")
+
+
+@pytest.mark.django_db
 def test_account_email_temporary_failure_is_retried_later(smtp_server, caplog):
     smtp_server.fault("rcpt_451")
     with caplog.at_level(logging.WARNING, logger="mailsite.emails"):
