@@ -62,36 +62,28 @@ def client_for_token(scope: TokenScope) -> Client | None:
     return Client.objects.filter(pk=scope.client_id, owner_id=scope.owner_id).first()
 
 
-def _changed(client: Client) -> None:
+def _update(client: Client, **fields) -> Client:
+    for name, value in fields.items():
+        setattr(client, name, value)
+    client.save(update_fields=[*fields, "updated_at"])
     transaction.on_commit(lambda: mailings_changed.send(sender=Client, owner=client.owner))
+    return client
 
 
 @transaction.atomic
 def client_unsubscribe(*, client: Client, source: str) -> Client:
     """Leave the client out of every later run; the first unsubscribe's time and source stay."""
-    if client.unsubscribed_at is None:
-        client.unsubscribed_at = timezone.now()
-        client.unsubscribe_source = UnsubscribeSource(source)
-        client.save(update_fields=["unsubscribed_at", "unsubscribe_source", "updated_at"])
-        _changed(client)
-    return client
+    if client.unsubscribed_at is not None:
+        return client
+    return _update(client, unsubscribed_at=timezone.now(), unsubscribe_source=UnsubscribeSource(source))
 
 
 @transaction.atomic
 def client_resubscribe(*, client: Client) -> Client:
     """The explicit way back: the owner (or the recipient on their own page) confirmed it."""
-    client.unsubscribed_at = None
-    client.unsubscribe_source = ""
-    client.save(update_fields=["unsubscribed_at", "unsubscribe_source", "updated_at"])
-    _changed(client)
-    return client
+    return _update(client, unsubscribed_at=None, unsubscribe_source="")
 
 
 @transaction.atomic
 def client_clear_bounce(*, client: Client) -> Client:
-    client.bounced_at = None
-    client.hard_bounces = 0
-    client.bounce_reply = ""
-    client.save(update_fields=["bounced_at", "hard_bounces", "bounce_reply", "updated_at"])
-    _changed(client)
-    return client
+    return _update(client, bounced_at=None, hard_bounces=0, bounce_reply="")
