@@ -6,7 +6,7 @@ from django.contrib.auth.models import Group
 from django_q.conf import Conf
 
 from accounts.tests.factories import UserFactory
-from mailsite.testing.smtp import SMTPTestServer
+from core.testing.smtp import SMTPTestServer
 
 
 @pytest.fixture(autouse=True)

@@ -1,5 +1,5 @@
 """The Wagtail admin's pieces for accounts: the users list for managers (read
-only, through `mailings.admin_views.SelectorModelAdmin`), block / unblock, and
+only, through `core.wagtail_admin.SelectorModelAdmin`), block / unblock, and
 the permission policy that keeps Wagtail's own Settings → Users for superusers."""
 
 from django.contrib.auth import get_user_model
@@ -13,8 +13,8 @@ from django.views.decorators.http import require_http_methods
 from wagtail.permission_policies import ModelPermissionPolicy
 
 from accounts import services
+from core.wagtail_admin import ActionButtonHelper, confirm_action, parse_pk
 from mailings import selectors
-from mailings.admin_views import ActionButtonHelper, confirm_action, parse_pk
 
 User = get_user_model()
 

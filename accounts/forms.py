@@ -8,8 +8,9 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from accounts.services import mail_throttle_allows, normalize_email
-from mailsite.emails import send_email_later
+from accounts.services import mail_throttle_allows
+from core.emails import send_email_later
+from core.normalize import normalize_email
 
 AVATAR_FORMATS = {"JPEG", "PNG", "GIF", "WEBP"}
 

@@ -1,6 +1,9 @@
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from wagtail.models import GroupPagePermission, GroupPagePermissionManager
+
+from core.normalize import normalize_email
 
 
 class UserManager(BaseUserManager):
@@ -11,7 +14,7 @@ class UserManager(BaseUserManager):
     def _create_user(self, email, password, **extra_fields):
         if not email:
             raise ValueError("An email address is required.")
-        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user = self.model(email=normalize_email(email), **extra_fields)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -66,7 +69,7 @@ class User(AbstractUser):
         return self.email
 
     def save(self, *args, **kwargs):
-        self.email = (self.email or "").strip().lower()
+        self.email = normalize_email(self.email)
         super().save(*args, **kwargs)
 
     @property
@@ -77,3 +80,22 @@ class User(AbstractUser):
     def mail_reply_to(self) -> str:
         """Replies go to the verified reply-to address, else to the (verified) account address."""
         return self.reply_to_email if self.reply_to_email and self.reply_to_verified else self.email
+
+class RolePagePermissionManager(GroupPagePermissionManager):
+    def get_by_natural_key(self, group, page, permission):
+        return self.get(group=group, page=page, permission=permission)
+
+
+class RolePagePermission(GroupPagePermission):
+    """Wagtail's page permission rows, with the natural key Wagtail gives only to
+    collection permissions, so that the roles fixture (accounts/fixtures/roles.json)
+    loads into any database, again and again. Same table, no new column."""
+
+    objects = RolePagePermissionManager()
+
+    class Meta:
+        proxy = True
+        default_permissions = ()
+
+    def natural_key(self):
+        return (self.group, self.page, self.permission)

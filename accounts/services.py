@@ -14,9 +14,10 @@ from wagtail.log_actions import log
 
 from accounts.models import User
 from accounts.tokens import REPLY_TO, make_verification_token
+from core.emails import send_email_later
+from core.normalize import normalize_email
 from mailings import services as mailing_services
 from mailings.models import Mailing
-from mailsite.emails import send_email_later
 
 logger = logging.getLogger(__name__)
 
@@ -28,10 +29,6 @@ ROLE_GROUPS = {"manager": "Managers", "editor": "Content editors", "customer": N
 
 class EmailTakenError(Exception):
     """The address belongs to another account."""
-
-
-def normalize_email(email: str) -> str:
-    return (email or "").strip().lower()
 
 
 @transaction.atomic

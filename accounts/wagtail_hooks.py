@@ -11,7 +11,7 @@ from wagtail.permissions import register_permission_policy
 from wagtail_modeladmin.options import modeladmin_register
 
 from accounts import admin_views
-from mailings.admin_views import HistoryInspectView, SelectorModelAdmin, reason_formatter
+from core.wagtail_admin import HistoryInspectView, SelectorModelAdmin, reason_formatter
 
 User = get_user_model()
 

@@ -3,7 +3,14 @@
 An article's view count lives in its own table (BlogPageViews), not on the
 page: publishing a revision saves every page field from the revision, so a
 counter on the page would be reset to the value it had when the revision was
-made."""
+made.
+
+An index page lists its articles and serves their feed from the cached list of
+published articles (`blog.article_cache`): page logic on the page models, as
+Wagtail does it, so the dependencies run one way: models -> panels, feeds,
+article_cache; signals -> models."""
+
+import random
 
 from django.core.paginator import Paginator
 from django.db import models
@@ -17,7 +24,9 @@ from wagtail.fields import StreamField
 from wagtail.models import Page
 from wagtail.search import index
 
+from blog import article_cache
 from blog.blocks import ArticleBodyBlock
+from blog.feeds import BlogFeed
 from blog.panels import ViewCountPanel
 
 ARTICLES_PER_PAGE = 9
@@ -37,25 +46,28 @@ class BlogIndexPage(RoutablePageMixin, Page):
     class Meta:
         verbose_name = _("blog index")
 
-    def get_context(self, request, *args, **kwargs):
-        from blog.selectors import articles_in_order, blog_version, published_articles
+    def article_entries(self) -> list[article_cache.ArticleEntry]:
+        """The published articles below this index, newest first, from the cache."""
+        return [e for e in BlogPage.published_entries() if e.path.startswith(self.path)]
 
+    def latest_articles(self, count: int) -> list["BlogPage"]:
+        return BlogPage.in_order([e.id for e in self.article_entries()[:count]])
+
+    def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        entries = [e for e in published_articles() if e.path.startswith(self.path)]
+        entries = self.article_entries()
         page_number = _page_number(request)
         paginator = Paginator(entries, ARTICLES_PER_PAGE)
         page_obj = paginator.get_page(page_number)
         context["page_obj"] = page_obj
         context["page_number"] = page_obj.number
-        context["blog_version"] = blog_version()
+        context["blog_version"] = article_cache.blog_version()
         # Fetched only when the cached fragment misses: one query for the page's articles.
-        context["articles"] = SimpleLazyObject(lambda: articles_in_order([e.id for e in page_obj.object_list]))
+        context["articles"] = SimpleLazyObject(lambda: BlogPage.in_order([e.id for e in page_obj.object_list]))
         return context
 
     @path("feed/", name="feed")
     def feed(self, request):
-        from blog.feeds import BlogFeed
-
         return BlogFeed(self)(request)
 
 
@@ -118,8 +130,33 @@ class BlogPage(Page):
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         # Always read fresh: the count is never inside a cached fragment.
-        context["views"] = BlogPageViews.count_for(self)
+        context["views"] = self.view_count()
         return context
+
+    def view_count(self) -> int:
+        return BlogPageViews.count_for(self) if self.pk else 0
+
+    @classmethod
+    def published_entries(cls) -> list[article_cache.ArticleEntry]:
+        """Every live, public article, newest first; from the cache when it can."""
+
+        # Built only on a miss: public() itself queries the view restrictions.
+        def load():
+            return cls.objects.live().public().order_by("-date", "-first_published_at", "-id").values_list("id", "path")
+
+        return article_cache.published_entries(load)
+
+    @classmethod
+    def in_order(cls, ids: list[int]) -> list["BlogPage"]:
+        """The articles with these ids, in this order, with their images: one query."""
+        by_id = cls.objects.live().select_related("image").in_bulk(ids)
+        return [by_id[pk] for pk in ids if pk in by_id]
+
+    @classmethod
+    def random_published(cls, count: int) -> list["BlogPage"]:
+        """`count` distinct published articles, a new random choice on each call."""
+        ids = [entry.id for entry in cls.published_entries()]
+        return cls.in_order(random.sample(ids, min(count, len(ids))))
 
 
 def counts_as_view(request) -> bool:

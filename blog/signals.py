@@ -9,8 +9,8 @@ from django.dispatch import receiver
 from wagtail.models import Page, PageViewRestriction
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
+from blog.article_cache import invalidate_published_articles
 from blog.models import BlogIndexPage, BlogPage
-from blog.selectors import invalidate_published_articles
 
 
 def _invalidate(**kwargs):

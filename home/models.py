@@ -4,7 +4,7 @@ from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.fields import StreamField
 from wagtail.models import Page
 
-from blog.selectors import random_articles
+from blog.models import BlogPage
 from home.blocks import HomeSectionsBlock
 from home.stats import home_stats
 
@@ -35,5 +35,5 @@ class HomePage(Page):
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         context["stats"] = home_stats()
-        context["articles"] = random_articles(RANDOM_ARTICLES)
+        context["articles"] = BlogPage.random_published(RANDOM_ARTICLES)
         return context

@@ -8,9 +8,10 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from core.normalize import normalize_email
 from mailings import selectors
 from mailings.imports import OnExisting
-from mailings.models import AttemptStatus, BodyFormat, Client, Mailing, Message, normalize_email
+from mailings.models import AttemptStatus, BodyFormat, Client, Mailing, Message
 from mailings.rendering import PlaceholderError, validate_placeholders
 
 DATETIME_LOCAL_FORMAT = "%Y-%m-%dT%H:%M"

@@ -16,7 +16,7 @@ from django.db import models
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from mailings.models import normalize_email
+from core.normalize import normalize_email
 
 # The import keeps this many row errors to show; the total is always counted.
 MAX_ERRORS_KEPT = 1000

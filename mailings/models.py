@@ -13,18 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-
-def normalize_email(value: str) -> str:
-    """One email once per owner: addresses are compared trimmed and lower-cased."""
-    return (value or "").strip().lower()
-
-
-class TimeStampedModel(models.Model):
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated"), auto_now=True)
-
-    class Meta:
-        abstract = True
+from core.models import TimeStampedModel
+from core.normalize import normalize_email
 
 
 class UnsubscribeSource(models.TextChoices):

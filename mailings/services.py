@@ -15,6 +15,7 @@ from django_q.tasks import async_task
 from guardian.shortcuts import assign_perm
 from wagtail.log_actions import log
 
+from core.normalize import normalize_email
 from mailings import engine, selectors
 from mailings.imports import ClientRow, ImportFailedError, ImportReport, OnExisting, read_clients_csv
 from mailings.models import (
@@ -25,7 +26,6 @@ from mailings.models import (
     Message,
     Run,
     UnsubscribeSource,
-    normalize_email,
 )
 from mailings.signals import mailings_changed
 

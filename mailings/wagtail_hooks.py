@@ -1,6 +1,6 @@
 """The "Mailings" menu of the Wagtail admin, its audit-log actions and the
 dashboard panel. Every view is read-only and takes its rows from
-`mailings.selectors`; see `mailings.admin_views`."""
+`mailings.selectors`; see `mailings.admin_views` and `core.wagtail_admin`."""
 
 from django.contrib.admin import RelatedOnlyFieldListFilter
 from django.urls import re_path, reverse
@@ -11,11 +11,12 @@ from wagtail.models import Page
 from wagtail.permissions import policy_registry
 from wagtail_modeladmin.options import ModelAdminGroup, modeladmin_register
 
+from core.wagtail_admin import HistoryInspectView, SelectorModelAdmin, reason_formatter
 from mailings import admin_views, selectors
 from mailings.models import Attempt, Client, Mailing, Message
 
 
-class MailingAdmin(admin_views.SelectorModelAdmin):
+class MailingAdmin(SelectorModelAdmin):
     model = Mailing
     menu_icon = "mail"
     list_display = ("__str__", "owner", "status", "is_active", "periodicity", "start_at", "end_at", "next_run_at")
@@ -62,14 +63,14 @@ class MailingAdmin(admin_views.SelectorModelAdmin):
         )
 
 
-class ClientAdmin(admin_views.SelectorModelAdmin):
+class ClientAdmin(SelectorModelAdmin):
     model = Client
     menu_icon = "group"
     list_display = ("email", "full_name", "owner", "unsubscribed_at", "bounced_at", "created_at")
     list_filter = ("created_at", "unsubscribe_source")
     search_fields = ("email", "full_name", "owner__email")
     list_select_related = ("owner",)
-    inspect_view_class = admin_views.HistoryInspectView
+    inspect_view_class = HistoryInspectView
     inspect_template_name = "mailings/admin/inspect.html"
     inspect_view_fields = (
         "email",
@@ -88,14 +89,14 @@ class ClientAdmin(admin_views.SelectorModelAdmin):
         return selectors.clients_for_user(user)
 
 
-class MessageAdmin(admin_views.SelectorModelAdmin):
+class MessageAdmin(SelectorModelAdmin):
     model = Message
     menu_icon = "doc-full"
     list_display = ("subject", "owner", "created_at", "updated_at")
     list_filter = ("created_at",)
     search_fields = ("subject", "owner__email")
     list_select_related = ("owner",)
-    inspect_view_class = admin_views.HistoryInspectView
+    inspect_view_class = HistoryInspectView
     inspect_template_name = "mailings/admin/inspect.html"
     inspect_view_fields = ("subject", "body_format", "body", "owner", "created_at", "updated_at")
 
@@ -103,7 +104,7 @@ class MessageAdmin(admin_views.SelectorModelAdmin):
         return selectors.messages_for_user(user)
 
 
-class AttemptAdmin(admin_views.SelectorModelAdmin):
+class AttemptAdmin(SelectorModelAdmin):
     model = Attempt
     menu_icon = "list-ul"
     menu_label = _("Attempts")
@@ -111,7 +112,7 @@ class AttemptAdmin(admin_views.SelectorModelAdmin):
     list_filter = ("status", "is_temporary", "attempted_at")
     search_fields = ("email", "server_reply")
     list_select_related = ("mailing__message",)
-    inspect_view_class = admin_views.HistoryInspectView
+    inspect_view_class = HistoryInspectView
     inspect_template_name = "mailings/admin/inspect.html"
     inspect_view_fields = (
         "attempted_at",
@@ -141,12 +142,8 @@ modeladmin_register(MailingsGroup)
 
 @hooks.register("register_log_actions")
 def register_mailing_log_actions(actions):
-    actions.register_action("mailsite.mailing.disable")(
-        admin_views.reason_formatter(_("Disable mailing"), _("Mailing disabled"))
-    )
-    actions.register_action("mailsite.mailing.enable")(
-        admin_views.reason_formatter(_("Enable mailing"), _("Mailing enabled"))
-    )
+    actions.register_action("mailsite.mailing.disable")(reason_formatter(_("Disable mailing"), _("Mailing disabled")))
+    actions.register_action("mailsite.mailing.enable")(reason_formatter(_("Enable mailing"), _("Mailing enabled")))
 
 
 class AuditTrailMenuItem(MenuItem):

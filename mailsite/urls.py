@@ -14,14 +14,13 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("accounts/", include("accounts.urls")),
     path("app/", include("mailings.urls")),
-    path("blog/", include("blog.urls")),
     path("unsubscribe/", include("mailings.unsubscribe_views")),
     path("sitemap.xml", sitemap),
 ]
 
 if settings.DEBUG:
     # The mail sink's outbox exists only in development.
-    urlpatterns += [path("outbox/", include("mailsite.outbox.urls"))]
+    urlpatterns += [path("outbox/", include("core.outbox.urls"))]
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
 # Wagtail's page serving catches everything else, so it comes last.

@@ -1,7 +1,6 @@
 """The ground every other feature stands on: settings, the user model, mail over
-real SMTP, the development outbox."""
+real SMTP. (The mail sink, the outbox and load_demo are tested in core/tests.)"""
 
-import importlib
 import os
 import subprocess
 import sys
@@ -9,15 +8,11 @@ from pathlib import Path
 
 import pytest
 from django.core import mail
-from django.core.management import call_command
-from django.test import override_settings
-from django.urls import clear_url_caches, resolve, reverse
+from django.urls import reverse
 from guardian.shortcuts import assign_perm, get_objects_for_user
 
 from accounts.models import User
 from mailings.tests.factories import ClientFactory
-from mailsite.mailsink import MaildirHandler
-from mailsite.testing.smtp import SMTPTestServer
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -135,57 +130,6 @@ def test_email_goes_through_django_smtp_backend_to_a_real_server(smtp_server):
     assert received["Subject"] == "Grüße"
     assert received["To"] == "to@example.org"
     assert "ünicode" in received.get_content()
-
-
-def test_mail_sink_stores_each_message_as_a_file(tmp_path):
-    with SMTPTestServer(handler=MaildirHandler(tmp_path)) as server:
-        import smtplib
-
-        with smtplib.SMTP(server.host, server.port) as smtp:
-            smtp.sendmail("a@x.test", ["b@y.test"], b"Subject: hi\r\n\r\nbody\r\n")
-    files = list(tmp_path.glob("*.eml"))
-    assert len(files) == 1
-    assert b"Subject: hi" in files[0].read_bytes()
-
-
-def _reload_urls():
-    import mailsite.urls
-
-    clear_url_caches()
-    importlib.reload(mailsite.urls)
-
-
-@pytest.mark.django_db
-def test_outbox_exists_only_with_debug(client, settings, tmp_path):
-    settings.MAIL_SINK_DIR = tmp_path
-    (tmp_path / "20260101T000000000000-abc.eml").write_bytes(
-        b"To: new@example.org\r\nSubject: Verify\r\nDate: Thu, 01 Jan 2026 00:00:00 +0000\r\n\r\n"
-        b"Open http://127.0.0.1:8000/accounts/verify/abc/ to verify.\r\n"
-    )
-    try:
-        with override_settings(DEBUG=True):
-            _reload_urls()
-            listing = client.get("/outbox/")
-            assert listing.status_code == 200
-            assert "Verify" in listing.content.decode()
-            detail = client.get("/outbox/20260101T000000000000-abc.eml/")
-            assert '<a href="http://127.0.0.1:8000/accounts/verify/abc/">' in detail.content.decode()
-            assert client.get("/outbox/../../etc/passwd/").status_code == 404
-        with override_settings(DEBUG=False):
-            _reload_urls()
-            assert resolve("/outbox/").namespace != "outbox"
-            assert client.get("/outbox/").status_code == 404
-    finally:
-        _reload_urls()
-
-
-@pytest.mark.django_db
-def test_load_demo_is_idempotent():
-    call_command("load_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
-    count = User.objects.count()
-    call_command("load_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
-    assert User.objects.count() == count
-    assert User.objects.filter(is_superuser=True, email="admin@mailsite.test").exists()
 
 
 @pytest.mark.django_db

@@ -136,3 +136,17 @@ def test_demo_users_have_one_role_each_and_loading_twice_changes_nothing():
         "editor@mailsite.test": (False, ["Content editors"], True),
     }
     assert User.objects.get(email="manager@mailsite.test").check_password("demo-manager")
+
+
+def test_the_roles_fixture_gives_what_the_migration_gives():
+    migrated = snapshot()
+    roles = ["Managers", "Content editors"]
+    Group.objects.filter(name__in=roles).delete()  # their page and collection rows go with them
+    assert not GroupPagePermission.objects.filter(group__name__in=roles).exists()
+    assert not GroupCollectionPermission.objects.filter(group__name__in=roles).exists()
+    call_command("loaddata", "roles", stdout=io.StringIO())
+    assert snapshot() == migrated
+    # Loading again over the same rows changes nothing: natural keys, no duplicates.
+    call_command("loaddata", "roles", stdout=io.StringIO())
+    assert snapshot() == migrated
+    assert GroupPagePermission.objects.filter(group__name="Content editors").count() == len(CONTENT_EDITORS_PAGES)

@@ -79,7 +79,7 @@ def test_article_query_budget_does_not_grow_with_the_data(client, blog_index):
 
 @pytest.mark.django_db
 def test_pages_answer_when_redis_is_down(client, settings, blog_index):
-    from mailsite.testing.smtp import free_port
+    from core.testing.smtp import free_port
 
     article = publish_article(blog_index)
     MailingFactory(clients=[ClientFactory()])

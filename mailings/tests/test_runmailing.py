@@ -7,9 +7,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from core.testing.smtp import closed_port
 from mailings.models import Attempt, Mailing, Run, RunStatus
 from mailings.tests.factories import ClientFactory, MailingFactory
-from mailsite.testing.smtp import closed_port
 
 pytestmark = pytest.mark.django_db
 

@@ -26,9 +26,9 @@ from django_q.models import Schedule
 from django_q.status import Stat
 
 from accounts.tests.factories import UserFactory
+from core.testing.smtp import RecordingHandler, SMTPTestServer
 from mailings import engine
 from mailings.models import Attempt, Client, Mailing, Message, Run, RunStatus
-from mailsite.testing.smtp import RecordingHandler, SMTPTestServer
 
 # serialized_rollback: a transactional test starts from the migrated data (roles,
 # permissions, pages), whatever transactional test emptied the database before it.

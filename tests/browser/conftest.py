@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from mailsite.testing.smtp import free_port
+from core.testing.smtp import free_port
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -72,7 +72,7 @@ class Stack:
         commands = [
             [sys.executable, "manage.py", "runserver", f"127.0.0.1:{self.port}", "--noreload"],
             [sys.executable, "manage.py", "qcluster"],
-            [sys.executable, "-m", "mailsite.mailsink", "--port", str(self.smtp_port), "--dir", str(self.mail_dir)],
+            [sys.executable, "-m", "core.mailsink", "--port", str(self.smtp_port), "--dir", str(self.mail_dir)],
         ]
         for name, cmd in zip(("web", "worker", "mail"), commands, strict=True):
             log = (self.root / f"{name}.log").open("w")

@@ -2,7 +2,8 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import User
-from accounts.services import ROLE_GROUPS, normalize_email, user_set_role
+from accounts.services import ROLE_GROUPS, user_set_role
+from core.normalize import normalize_email
 
 
 class Command(BaseCommand):

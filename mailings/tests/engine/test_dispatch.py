@@ -9,12 +9,12 @@ from django.utils import timezone
 from django_q.models import Schedule
 
 from accounts.services import user_block, user_unblock
+from core.testing.smtp import closed_port
 from mailings import engine
 from mailings.models import MailingStatus, Periodicity, Run, RunStatus
 from mailings.services import mailing_disable, mailing_enable
 from mailings.tests.engine.helpers import make
 from mailings.tests.factories import ClientFactory
-from mailsite.testing.smtp import closed_port
 
 LONDON = ZoneInfo("Europe/London")
 

@@ -8,10 +8,10 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from core.testing.smtp import closed_port
 from mailings import engine
 from mailings.models import Attempt, AttemptStatus, Delivery, DeliveryState, Run, RunStatus
 from mailings.tests.factories import ClientFactory, MailingFactory
-from mailsite.testing.smtp import closed_port
 
 pytestmark = pytest.mark.django_db
 

@@ -4,8 +4,8 @@ from types import SimpleNamespace
 
 import pytest
 
+from core.testing.smtp import closed_port
 from mailings.engine import Fault, MailBuilder, SMTPTransport, classify_reply
-from mailsite.testing.smtp import closed_port
 
 
 def test_one_connection_carries_many_messages(smtp_server):

@@ -1,7 +1,7 @@
 """A local SMTP server for development: stores every message it receives as an
 .eml file under MAIL_SINK_DIR. `make run` starts it; /outbox/ shows its mail.
 
-Run: python -m mailsite.mailsink [--host H] [--port P] [--dir D]
+Run: python -m core.mailsink [--host H] [--port P] [--dir D]
 """
 
 import argparse

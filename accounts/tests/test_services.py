@@ -3,7 +3,7 @@
 import pytest
 
 from accounts.services import mail_throttle_allows
-from mailsite.testing.smtp import free_port
+from core.testing.smtp import free_port
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""Account emails (mailsite/emails.py) through the queue and the engine's transport."""
+"""Account emails (core/emails.py) through the queue and the engine's transport."""
 
 import logging
 
@@ -6,8 +6,8 @@ import pytest
 from django.core import mail
 from django_q.models import Schedule
 
-from mailsite.emails import deliver_email, send_email_later
-from mailsite.testing.smtp import closed_port
+from core.emails import deliver_email, send_email_later
+from core.testing.smtp import closed_port
 
 
 @pytest.mark.django_db
@@ -29,9 +29,9 @@ def test_account_email_message_id_uses_the_sites_domain_not_the_host_name(smtp_s
 @pytest.mark.django_db
 def test_account_email_temporary_failure_is_retried_later(smtp_server, caplog):
     smtp_server.fault("rcpt_451")
-    with caplog.at_level(logging.WARNING, logger="mailsite.emails"):
+    with caplog.at_level(logging.WARNING, logger="core.emails"):
         assert deliver_email(to="new@example.org", subject="S", body="B") == "retry"
-    retry = Schedule.objects.get(func="mailsite.emails.deliver_email")
+    retry = Schedule.objects.get(func="core.emails.deliver_email")
     assert "'attempt': 2" in retry.kwargs
     assert "retrying" in caplog.text
     assert "451" in caplog.text
@@ -42,15 +42,15 @@ def test_account_email_unreachable_server_is_retried_later(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_PORT = closed_port()
     assert deliver_email(to="new@example.org", subject="S", body="B") == "retry"
-    assert Schedule.objects.filter(func="mailsite.emails.deliver_email").count() == 1
+    assert Schedule.objects.filter(func="core.emails.deliver_email").count() == 1
 
 
 @pytest.mark.django_db
 def test_account_email_permanent_failure_is_logged_and_not_retried(smtp_server, caplog):
     smtp_server.fault("rcpt_550")
-    with caplog.at_level(logging.ERROR, logger="mailsite.emails"):
+    with caplog.at_level(logging.ERROR, logger="core.emails"):
         assert deliver_email(to="nobody@example.org", subject="S", body="B") == "failed"
-    assert not Schedule.objects.filter(func="mailsite.emails.deliver_email").exists()
+    assert not Schedule.objects.filter(func="core.emails.deliver_email").exists()
     assert "550" in caplog.text
 
 

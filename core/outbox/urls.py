@@ -1,6 +1,6 @@
 from django.urls import path
 
-from mailsite.outbox import views
+from core.outbox import views
 
 app_name = "outbox"
 

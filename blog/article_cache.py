@@ -1,23 +1,23 @@
-"""Reads of the blog, with their cache.
+"""The cache behind the blog's article lists.
 
 The list of published articles (id and tree path, newest first) is cached as a
 whole: the home page draws its random three from it and the blog index pages
 through it, so neither queries every article on each request. `blog.signals`
-drops it when an article is published, unpublished, moved or deleted."""
+drops it when an article is published, unpublished, moved or deleted.
 
-import random
+This module knows the cache, not the models: `BlogPage.published_entries`
+passes in the query that refills it, so the dependency runs models -> cache."""
+
 import uuid
+from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
 from django.core.cache import cache
-
-from blog.models import BlogPage
 
 PUBLISHED_KEY = "blog:published-articles"
 VERSION_KEY = "blog:version"
 # A safety net only: every change that matters invalidates at once.
 PUBLISHED_TTL = 60 * 60
-FRAGMENT_TTL = 24 * 60 * 60
 
 
 class ArticleEntry(NamedTuple):
@@ -25,28 +25,13 @@ class ArticleEntry(NamedTuple):
     path: str
 
 
-def published_articles() -> list[ArticleEntry]:
-    """Every live, public article, newest first; from the cache when it can."""
+def published_entries(load: Callable[[], Iterable[tuple[int, str]]]) -> list[ArticleEntry]:
+    """The cached list; on a miss, `load()` gives the (id, path) rows, newest first."""
     entries = cache.get(PUBLISHED_KEY)
     if entries is None:
-        rows = (
-            BlogPage.objects.live().public().order_by("-date", "-first_published_at", "-id").values_list("id", "path")
-        )
-        entries = [ArticleEntry(*row) for row in rows]
-        cache.set(PUBLISHED_KEY, [tuple(e) for e in entries], PUBLISHED_TTL)
+        entries = [tuple(row) for row in load()]
+        cache.set(PUBLISHED_KEY, entries, PUBLISHED_TTL)
     return [ArticleEntry(*e) for e in entries]
-
-
-def articles_in_order(ids: list[int]) -> list[BlogPage]:
-    """The articles with these ids, in this order, with their images: one query."""
-    by_id = BlogPage.objects.live().select_related("image").in_bulk(ids)
-    return [by_id[pk] for pk in ids if pk in by_id]
-
-
-def random_articles(count: int = 3) -> list[BlogPage]:
-    """`count` distinct published articles, a new random choice on each call."""
-    ids = [entry.id for entry in published_articles()]
-    return articles_in_order(random.sample(ids, min(count, len(ids))))
 
 
 def blog_version() -> str:

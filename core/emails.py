@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 
 def send_email_later(*, to: str, subject: str, body: str) -> None:
     """Queue one email; the django-q2 worker sends it."""
-    async_task("mailsite.emails.deliver_email", to=to, subject=subject, body=body, group="account-email")
+    async_task("core.emails.deliver_email", to=to, subject=subject, body=body, group="account-email")
 
 
 def _send(message: EmailMessage) -> Outcome:
@@ -49,7 +49,7 @@ def deliver_email(*, to: str, subject: str, body: str, attempt: int = 1) -> str:
     if outcome.temporary and attempt < settings.MAILINGS_MAX_TRIES:
         delay = backoff(attempt, base=settings.MAILINGS_RETRY_BASE_SECONDS, cap=settings.MAILINGS_RETRY_MAX_SECONDS)
         schedule(
-            "mailsite.emails.deliver_email",
+            "core.emails.deliver_email",
             to=to,
             subject=subject,
             body=body,
