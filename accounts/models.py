@@ -81,6 +81,7 @@ class User(AbstractUser):
         """Replies go to the verified reply-to address, else to the (verified) account address."""
         return self.reply_to_email if self.reply_to_email and self.reply_to_verified else self.email
 
+
 class RolePagePermissionManager(GroupPagePermissionManager):
     def get_by_natural_key(self, group, page, permission):
         return self.get(group=group, page=page, permission=permission)
