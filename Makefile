@@ -2,10 +2,21 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
 PORT ?= 8000
+# Development turns DEBUG on explicitly (it is off by default), and every
+# process of `make run` agrees on the address links in emails point at.
+export DJANGO_DEBUG ?= true
+LINK_HOST := $(if $(filter 0.0.0.0,$(HOST)),127.0.0.1,$(HOST))
+export SITE_URL ?= http://$(LINK_HOST):$(PORT)
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format setup clean
+.PHONY: run test lint format setup clean messages
+
+# The Russian catalogue: `make messages` refreshes locale/ru/LC_MESSAGES/django.po
+# from the code (GNU gettext needed) and compiles the .mo; both are committed.
+MAKEMESSAGES_ARGS := -l ru --no-location --no-obsolete --ignore=.venv --ignore=var --ignore=bench \
+	--ignore=tests --ignore='*/tests/*' --ignore=static --ignore=node_modules --ignore=locale
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found; set PYTHON=python3"; exit 1; }
@@ -28,13 +39,13 @@ setup: $(VENV)/.run-installed
 run: setup
 	@echo ""
 	@echo "Mailsite is starting:"
-	@echo "  site          http://127.0.0.1:$(PORT)/"
-	@echo "  Wagtail admin http://127.0.0.1:$(PORT)/admin/"
-	@echo "  your screens  http://127.0.0.1:$(PORT)/app/"
-	@echo "  outbox        http://127.0.0.1:$(PORT)/outbox/  (mail the local sink received)"
+	@echo "  site          $(SITE_URL)/"
+	@echo "  Wagtail admin $(SITE_URL)/admin/"
+	@echo "  your screens  $(SITE_URL)/app/"
+	@echo "  outbox        $(SITE_URL)/outbox/  (mail the local sink received)"
 	@echo "Press Ctrl-C to stop the web server, the worker and the mail sink."
 	@echo ""
-	PORT=$(PORT) $(BIN)/honcho -f Procfile.dev start
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/honcho -f Procfile.dev start
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
@@ -46,6 +57,10 @@ format: $(VENV)/.dev-installed
 
 test: lint
 	$(BIN)/pytest -m "not browser and not service and not spamfilter" $(PYTEST_ARGS)
+
+messages: $(VENV)/.run-installed
+	$(BIN)/python manage.py makemessages $(MAKEMESSAGES_ARGS)
+	$(BIN)/python manage.py compilemessages -l ru --ignore=.venv
 
 clean:
 	rm -rf $(VENV) var

@@ -2,7 +2,9 @@
 and a real SMTP server."""
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group
+from django.utils import translation
 from django_q.conf import Conf
 
 from accounts.tests.factories import UserFactory
@@ -15,6 +17,15 @@ def _tasks_run_in_process(monkeypatch):
 
     Tests that need a real cluster start `qcluster` processes themselves."""
     monkeypatch.setattr(Conf, "SYNC", True)
+
+
+@pytest.fixture(autouse=True)
+def _english_unless_a_test_says_otherwise():
+    """Each test starts and ends in the default language: a request with
+    Accept-Language: ru leaves Russian active in the thread, as a worker never has it."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)

@@ -3,16 +3,27 @@ from django.conf import settings
 from django.contrib.auth import authenticate, password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
 from django.template.defaultfilters import filesizeformat
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from accounts.locale import time_zone_choices
 from accounts.models import User
-from accounts.services import mail_throttle_allows
-from core.emails import send_email_later
+from accounts.services import mail_throttle_allows, send_account_email
 from core.normalize import normalize_email
 
 AVATAR_FORMATS = {"JPEG", "PNG", "GIF", "WEBP"}
+
+
+class TimeZoneField(forms.TypedChoiceField):
+    """An IANA zone name; static/js/timezone.js pre-selects the browser's own."""
+
+    def __init__(self, *, from_browser=False, **kwargs):
+        kwargs.setdefault("label", _("Time zone"))
+        kwargs.setdefault("initial", settings.TIME_ZONE)
+        # A form posted without it (an old page, a script) keeps the current or default zone.
+        kwargs.setdefault("required", False)
+        attrs = {"data-browser-time-zone": "true"} if from_browser else {}
+        super().__init__(choices=time_zone_choices, widget=forms.Select(attrs=attrs), **kwargs)
 
 
 class SignupForm(forms.Form):
@@ -30,6 +41,16 @@ class SignupForm(forms.Form):
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
+    time_zone = TimeZoneField(
+        from_browser=True,
+        help_text=_("Dates and times are shown in this zone. Filled in from your browser; change it if it is wrong."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.is_bound:
+            # Shown again with errors: keep what the person chose over the browser's guess.
+            self.fields["time_zone"].widget.attrs["data-user-chosen"] = "true"
 
     def clean_email(self):
         return normalize_email(self.cleaned_data["email"])
@@ -92,11 +113,13 @@ class ResendVerificationForm(forms.Form):
 class ProfileForm(forms.ModelForm):
     class Meta:
         model = User
-        fields = ["first_name", "last_name", "company", "phone", "avatar"]
+        fields = ["first_name", "last_name", "company", "phone", "avatar", "language", "time_zone"]
         widgets = {"avatar": forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/gif,image/webp"})}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["time_zone"] = TimeZoneField(help_text=_("Dates and times are shown in this zone."))
+        self.fields["language"].required = False
         self.fields["avatar"].help_text = _("JPEG, PNG, GIF or WebP, at most %(limit)s.") % {
             "limit": filesizeformat(settings.AVATAR_MAX_BYTES)
         }
@@ -193,13 +216,16 @@ class MailsitePasswordResetForm(PasswordResetForm):
             return  # the page answers the same; the address got a link less than a minute ago
         context = {
             **context,
-            "site_url": settings.SITE_URL,
             "link": settings.SITE_URL
             + reverse("accounts:password_reset_confirm", args=[context["uid"], context["token"]]),
         }
-        subject = "".join(render_to_string(subject_template_name, context).splitlines()).strip()
-        body = render_to_string(email_template_name, context)
-        send_email_later(to=to_email, subject=subject, body=body)
+        send_account_email(
+            to=to_email,
+            recipient=context["user"],
+            subject_template=subject_template_name,
+            body_template=email_template_name,
+            context=context,
+        )
 
 
 class MailsiteSetPasswordForm(SetPasswordForm):

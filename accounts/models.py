@@ -1,4 +1,6 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from wagtail.models import GroupPagePermission, GroupPagePermissionManager
@@ -36,6 +38,17 @@ class UserManager(BaseUserManager):
         return self.get(**{f"{self.model.USERNAME_FIELD}__iexact": username})
 
 
+def validate_time_zone(value: str) -> None:
+    from accounts.locale import is_time_zone
+
+    if not is_time_zone(value):
+        raise ValidationError(_("“%(value)s” is not a known time zone."), code="time_zone", params={"value": value})
+
+
+def default_time_zone() -> str:
+    return settings.TIME_ZONE
+
+
 class User(AbstractUser):
     username = None
     email = models.EmailField(_("email address"), unique=True)
@@ -48,6 +61,12 @@ class User(AbstractUser):
     is_blocked = models.BooleanField(_("blocked"), default=False, db_index=True)
     blocked_at = models.DateTimeField(_("blocked at"), null=True, blank=True)
     blocked_reason = models.TextField(_("blocked reason"), blank=True)
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default=default_time_zone, validators=[validate_time_zone]
+    )
     # Sender identity of the customer's mailings: From "sender_name" <the site's
     # address>, Reply-To the customer's own address once its link was opened.
     sender_name = models.CharField(_("sender name"), max_length=100, blank=True)
@@ -67,6 +86,12 @@ class User(AbstractUser):
 
     def __str__(self):
         return self.email
+
+    def clean(self):
+        # Before the unique check of every model form (Wagtail's user forms too),
+        # so a case variant of a taken address is a field error, not an IntegrityError.
+        super().clean()
+        self.email = normalize_email(self.email)
 
     def save(self, *args, **kwargs):
         self.email = normalize_email(self.email)

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from wagtail.log_actions import log
 
+from accounts.locale import speaking_to
 from accounts.models import User
 from accounts.tokens import REPLY_TO, make_verification_token
 from core.emails import send_email_later
@@ -65,11 +66,23 @@ def mail_throttle_allows(email: str, *, purpose: str = "verify") -> bool:
     return cache.add(key, 1, timeout=settings.ACCOUNT_RESEND_THROTTLE_SECONDS) is not False
 
 
-def _send(*, to: str, template: str, context: dict) -> None:
+def send_account_email(*, to: str, recipient: User | None, subject_template: str, body_template: str, context: dict):
+    """Render an account email in the recipient's language and time zone and queue it."""
     context = {"site_url": settings.SITE_URL, **context}
-    subject = "".join(render_to_string(f"accounts/email/{template}_subject.txt", context).splitlines()).strip()
-    body = render_to_string(f"accounts/email/{template}_body.txt", context)
+    with speaking_to(recipient):
+        subject = "".join(render_to_string(subject_template, context).splitlines()).strip()
+        body = render_to_string(body_template, context)
     send_email_later(to=to, subject=subject, body=body)
+
+
+def _send(*, to: str, template: str, context: dict, recipient: User | None) -> None:
+    send_account_email(
+        to=to,
+        recipient=recipient,
+        subject_template=f"accounts/email/{template}_subject.txt",
+        body_template=f"accounts/email/{template}_body.txt",
+        context=context,
+    )
 
 
 def verification_send(*, user: User, email: str | None = None) -> None:
@@ -86,10 +99,11 @@ def verification_send(*, user: User, email: str | None = None) -> None:
             "max_age_days": settings.ACCOUNT_VERIFICATION_MAX_AGE // 86400,
             "max_age_hours": settings.ACCOUNT_VERIFICATION_MAX_AGE // 3600,
         },
+        recipient=user,
     )
 
 
-def user_signup(*, email: str, password: str) -> User | None:
+def user_signup(*, email: str, password: str, language: str = "", time_zone: str = "") -> User | None:
     """Create an unverified account and send its verification link.
 
     Returns None when the address was already registered; the caller answers
@@ -97,12 +111,19 @@ def user_signup(*, email: str, password: str) -> User | None:
     email = normalize_email(email)
     try:
         with transaction.atomic():
-            user = User.objects.create_user(email=email, password=password, is_verified=False)
+            user = User.objects.create_user(
+                email=email,
+                password=password,
+                is_verified=False,
+                language=language or settings.LANGUAGE_CODE,
+                time_zone=time_zone or settings.TIME_ZONE,
+            )
+            user_locale_set(user=user)
     except IntegrityError:
         existing = User.objects.filter(email=email).first()
         if existing is not None and not existing.is_blocked and mail_throttle_allows(email):
             if existing.is_verified:
-                _send(to=email, template="already_registered", context={"user": existing})
+                _send(to=email, template="already_registered", context={"user": existing}, recipient=existing)
             else:
                 verification_send(user=existing)
         return None
@@ -133,8 +154,9 @@ def email_change_request(*, user: User, new_email: str) -> bool:
     new_email = normalize_email(new_email)
     if not mail_throttle_allows(new_email):
         return False
-    if User.objects.filter(email=new_email).exclude(pk=user.pk).exists():
-        _send(to=new_email, template="email_in_use", context={"email": new_email})
+    owner = User.objects.filter(email=new_email).exclude(pk=user.pk).first()
+    if owner is not None:
+        _send(to=new_email, template="email_in_use", context={"email": new_email}, recipient=owner)
     else:
         verification_send(user=user, email=new_email)
     return True
@@ -154,7 +176,7 @@ def email_verify(*, user: User, email: str) -> User:
     except IntegrityError as exc:
         raise EmailTakenError(email) from exc
     if email != old_email:
-        _send(to=old_email, template="email_changed", context={"user": user, "old_email": old_email})
+        _send(to=old_email, template="email_changed", context={"user": user, "old_email": old_email}, recipient=user)
     return user
 
 
@@ -193,7 +215,39 @@ def reply_to_verify(*, user: User, email: str) -> User:
     return user
 
 
-def user_profile_update(*, user: User, first_name: str, last_name: str, company: str, phone: str, avatar) -> User:
+def user_locale_set(*, user: User, language: str | None = None, time_zone: str | None = None) -> User:
+    """Set the user's language and/or time zone, and Wagtail's profile with them,
+    so the admin speaks the same language in the same zone as the customer screens."""
+    from wagtail.users.models import UserProfile
+
+    fields = []
+    if language and language != user.language:
+        user.language = language
+        fields.append("language")
+    if time_zone and time_zone != user.time_zone:
+        user.time_zone = time_zone
+        fields.append("time_zone")
+    if fields:
+        user.save(update_fields=fields)
+    profile = UserProfile.get_for_user(user)
+    if (profile.preferred_language, profile.current_time_zone) != (user.language, user.time_zone):
+        profile.preferred_language = user.language
+        profile.current_time_zone = user.time_zone
+        profile.save(update_fields=["preferred_language", "current_time_zone"])
+    return user
+
+
+def user_profile_update(
+    *,
+    user: User,
+    first_name: str,
+    last_name: str,
+    company: str,
+    phone: str,
+    avatar,
+    language: str | None = None,
+    time_zone: str | None = None,
+) -> User:
     """`avatar` is a new upload, False to remove the picture, or None/the current file to keep it."""
     # The stored name, not the instance's: a ModelForm has already changed the instance.
     old_avatar = User.objects.filter(pk=user.pk).values_list("avatar", flat=True).first()
@@ -203,6 +257,7 @@ def user_profile_update(*, user: User, first_name: str, last_name: str, company:
     user.phone = phone
     User._meta.get_field("avatar").save_form_data(user, avatar)
     user.save()
+    user_locale_set(user=user, language=language, time_zone=time_zone)
     if old_avatar and user.avatar.name != old_avatar:
         storage = user.avatar.storage
         transaction.on_commit(lambda: storage.delete(old_avatar))

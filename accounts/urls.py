@@ -10,6 +10,7 @@ urlpatterns = [
     path("signup/done/", views.signup_done, name="signup_done"),
     path("verify/new-link/", views.resend_verification, name="resend_verification"),
     path("verify/<str:token>/", views.verify, name="verify"),
+    path("language/", views.set_language, name="set_language"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("profile/", views.profile, name="profile"),

@@ -1,11 +1,16 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views import i18n as i18n_views
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import forms, services
 from accounts.tokens import REPLY_TO, TokenError, read_verification_token
@@ -19,7 +24,12 @@ def signup(request):
         return redirect("mailings:dashboard")
     form = forms.SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.user_signup(email=form.cleaned_data["email"], password=form.cleaned_data["password1"])
+        services.user_signup(
+            email=form.cleaned_data["email"],
+            password=form.cleaned_data["password1"],
+            language=get_language(),
+            time_zone=form.cleaned_data["time_zone"],
+        )
         request.session["signup_email"] = form.cleaned_data["email"]
         return redirect("accounts:signup_done")
     return render(request, "accounts/signup.html", {"form": form})
@@ -74,6 +84,28 @@ def resend_verification(request):
     return render(request, "accounts/resend_verification.html", {"form": form})
 
 
+@require_POST
+def set_language(request):
+    """Django's set_language (cookie, redirect to the page in the new language),
+    and for a logged-in user the profile's language too."""
+    language = request.POST.get("language")
+    if language not in dict(settings.LANGUAGES):
+        # Django would accept any language it has a catalogue for; we speak two.
+        return redirect(_safe_next(request))
+    response = i18n_views.set_language(request)
+    if request.user.is_authenticated:
+        services.user_locale_set(user=request.user, language=language)
+    return response
+
+
+def _safe_next(request) -> str:
+    next_url = request.POST.get("next", "/")
+    safe = url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return next_url if safe else "/"
+
+
 class LoginView(auth_views.LoginView):
     form_class = forms.LoginForm
     template_name = "accounts/login.html"
@@ -92,6 +124,7 @@ def profile(request):
     form = forms.ProfileForm(request.POST or None, request.FILES or None, instance=user)
     if request.method == "POST" and form.is_valid():
         services.user_profile_update(user=user, **form.cleaned_data)
+        translation.activate(user.language)  # the confirmation speaks the language just chosen
         messages.success(request, _("Your profile is saved."))
         return redirect("accounts:profile")
     if request.method == "POST":

@@ -4,7 +4,7 @@ accounts) is kept for superusers by a permission policy."""
 
 from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.urls import re_path
+from django.urls import re_path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.permissions import register_permission_policy
@@ -81,3 +81,22 @@ modeladmin_register(UserAdmin)
 def register_user_log_actions(actions):
     actions.register_action("mailsite.user.block")(reason_formatter(_("Block user"), _("User blocked")))
     actions.register_action("mailsite.user.unblock")(reason_formatter(_("Unblock user"), _("User unblocked")))
+
+
+@hooks.register("register_account_menu_item")
+def email_change_menu_item(request):
+    # Wagtail's email and password fields are off (settings): ours verify the new address and check the old password.
+    return {
+        "url": reverse("accounts:email_change"),
+        "label": _("Change email"),
+        "help_text": _("A link is sent to the new address; the change takes effect when you open it."),
+    }
+
+
+@hooks.register("register_account_menu_item")
+def password_change_menu_item(request):
+    return {
+        "url": reverse("accounts:password_change"),
+        "label": _("Change password"),
+        "help_text": _("Change the password you sign in with."),
+    }

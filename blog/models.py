@@ -153,9 +153,10 @@ class BlogPage(Page):
         return [by_id[pk] for pk in ids if pk in by_id]
 
     @classmethod
-    def random_published(cls, count: int) -> list["BlogPage"]:
-        """`count` distinct published articles, a new random choice on each call."""
-        ids = [entry.id for entry in cls.published_entries()]
+    def random_published(cls, count: int, *, under: str = "") -> list["BlogPage"]:
+        """`count` distinct published articles below the tree path `under` (a
+        language's home page), a new random choice on each call."""
+        ids = [entry.id for entry in cls.published_entries() if entry.path.startswith(under)]
         return cls.in_order(random.sample(ids, min(count, len(ids))))
 
 

@@ -1,6 +1,7 @@
-"""Abstract bases every app may use; core itself has no tables."""
+"""Abstract bases every app may use, and the email outbox."""
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -10,3 +11,33 @@ class TimeStampedModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class OutgoingEmail(models.Model):
+    """An account email the site promised (verification, password reset, new
+    address), written in the same transaction as the change that causes it and
+    delivered by the worker (core.emails): the broker only wakes it up."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("waiting")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed")
+
+    to = models.EmailField(_("to"), max_length=254)
+    subject = models.CharField(_("subject"), max_length=255)
+    body = models.TextField(_("body"))
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.PENDING)
+    tries = models.PositiveSmallIntegerField(_("tries"), default=0)
+    # When it is next due; moved forward while a worker holds it (a lease).
+    next_try_at = models.DateTimeField(_("next try"), default=timezone.now)
+    last_reply = models.TextField(_("last reply"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("outgoing email")
+        verbose_name_plural = _("outgoing emails")
+        indexes = [models.Index(fields=["state", "next_try_at"], name="outgoing_email_due")]
+
+    def __str__(self):
+        return f"{self.to}: {self.subject}"

@@ -29,6 +29,8 @@ from wagtail_modeladmin.helpers import ButtonHelper, PermissionHelper
 from wagtail_modeladmin.options import ModelAdmin
 from wagtail_modeladmin.views import InspectView
 
+from core.admin_index import FilterSafeIndexView
+
 LATEST_LOG_ENTRIES = 10
 REASON_MAX_LENGTH = 2000
 
@@ -100,6 +102,7 @@ class SelectorModelAdmin(ModelAdmin):
 
     permission_helper_class = ReadOnlyPermissionHelper
     button_helper_class = ActionButtonHelper
+    index_view_class = FilterSafeIndexView
     inspect_view_enabled = True
     list_per_page = 50
 

@@ -6,8 +6,11 @@ selectors, so a form neither shows nor accepts someone else's objects.
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.forms import TimeZoneField
+from accounts.locale import zone
 from core.normalize import normalize_email
 from mailings import selectors
 from mailings.imports import OnExisting
@@ -19,6 +22,27 @@ DATETIME_LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 # box asks the server (a page with 100,000 checkboxes is 40 MB of HTML).
 CLIENT_PICKER_LIMIT = 500
 IMPORT_MAX_BYTES = 50 * 1024 * 1024
+
+
+# Primary keys are BigAutoFields: a larger number is no key (and SQLite raises OverflowError on it).
+PK_MAX = 2**63 - 1
+
+
+def is_pk(value) -> bool:
+    value = str(value)
+    return value.isascii() and value.isdigit() and 0 < int(value) <= PK_MAX
+
+
+class PrimaryKeysField(forms.ModelMultipleChoiceField):
+    """Rejects what cannot be a primary key before asking the database."""
+
+    def _check_values(self, value):
+        for pk in value:
+            if not is_pk(pk):
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": str(pk)[:40]}
+                )
+        return super()._check_values(value)
 
 
 class ClientForm(forms.ModelForm):
@@ -110,6 +134,13 @@ class PreviewForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["preview_client"].queryset = selectors.owned_clients(owner)
 
+    def clean_subject(self):
+        subject = self.cleaned_data["subject"]
+        # A line break in a header would start a new header (and Django refuses to send it).
+        if "\r" in subject or "\n" in subject:
+            raise ValidationError(_("The subject must be a single line."), code="line_break")
+        return subject
+
 
 class DateTimeLocalInput(forms.DateTimeInput):
     input_type = "datetime-local"
@@ -120,7 +151,7 @@ class DateTimeLocalInput(forms.DateTimeInput):
 
 class MailingForm(forms.ModelForm):
     # Not a model field of the form: ModelForm would load every recipient as its initial value.
-    clients = forms.ModelMultipleChoiceField(
+    clients = PrimaryKeysField(
         label=_("Clients"), queryset=Client.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
     )
     all_clients = forms.BooleanField(
@@ -131,10 +162,10 @@ class MailingForm(forms.ModelForm):
 
     class Meta:
         model = Mailing
-        fields = ["message", "start_at", "end_at", "periodicity"]
+        fields = ["message", "time_zone", "start_at", "end_at", "periodicity"]
         widgets = {"start_at": DateTimeLocalInput(), "end_at": DateTimeLocalInput()}
         help_texts = {
-            "start_at": _("In your site's time zone."),
+            "start_at": _("On the clock of the mailing's time zone."),
             "end_at": _("No run starts after this time."),
         }
 
@@ -143,8 +174,16 @@ class MailingForm(forms.ModelForm):
         self.owner = owner
         self.fields["message"].queryset = selectors.owned_messages(owner)
         self.fields["clients"].queryset = selectors.owned_clients(owner)
+        self.fields["time_zone"] = TimeZoneField(
+            initial=self.instance.time_zone if self.instance.pk else owner.time_zone,
+            help_text=Mailing._meta.get_field("time_zone").help_text,
+        )
         for name in ("start_at", "end_at"):
             self.fields[name].input_formats = [DATETIME_LOCAL_FORMAT, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
+            if self.instance.pk and not self.is_bound:
+                # Shown on the mailing's own clock, naive, so the widget does not convert it again.
+                value = timezone.localtime(getattr(self.instance, name), zone(self.instance.time_zone))
+                self.initial[name] = value.replace(tzinfo=None)
         if self.instance.pk and not self.is_bound:
             recipients = self.instance.clients.count()
             # A mailing to every client is shown as "All my clients", not as thousands of ticks.
@@ -152,6 +191,12 @@ class MailingForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        mailing_zone = zone(cleaned.get("time_zone"))
+        for name in ("start_at", "end_at"):
+            # Django read the wall-clock time in the viewer's zone; it is meant in the mailing's.
+            if cleaned.get(name):
+                wall_clock = timezone.localtime(cleaned[name]).replace(tzinfo=None)
+                cleaned[name] = timezone.make_aware(wall_clock, mailing_zone)
         start_at, end_at = cleaned.get("start_at"), cleaned.get("end_at")
         if start_at and end_at and end_at <= start_at:
             self.add_error("end_at", _("The end time must be after the start time."))
@@ -173,7 +218,7 @@ class MailingForm(forms.ModelForm):
 
     def selected_client_ids(self) -> set[int]:
         if self.is_bound:
-            return {int(v) for v in self.data.getlist(self.add_prefix("clients")) if str(v).isdigit()}
+            return {int(v) for v in self.data.getlist(self.add_prefix("clients")) if is_pk(v)}
         if self.instance.pk and not self.initial.get("all_clients"):
             return selectors.mailing_recipient_ids(self.instance)
         return set()
@@ -185,6 +230,7 @@ class MailingForm(forms.ModelForm):
             "start_at": data["start_at"],
             "end_at": data["end_at"],
             "periodicity": data["periodicity"],
+            "time_zone": data["time_zone"],
             "clients": list(data["clients"]) if not data["all_clients"] else [],
             "all_clients": data["all_clients"],
         }

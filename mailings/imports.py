@@ -48,6 +48,27 @@ COLUMN_LABELS = {
 }
 
 
+# OWASP "CSV injection": a cell starting with one of these is a formula to a spreadsheet.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_cell(value):
+    """Export: a quote before a cell a spreadsheet would run as a formula.
+
+    Cells that are already quote-prefixed formulas get one more quote, so that
+    `restore_cell` gives back exactly what was written."""
+    if isinstance(value, str) and value.lstrip("'").startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def restore_cell(value: str) -> str:
+    """Import: undo `neutralise_cell`, and nothing else."""
+    if value.startswith("'") and value[1:].lstrip("'").startswith(FORMULA_TRIGGERS):
+        return value[1:]
+    return value
+
+
 class OnExisting(models.TextChoices):
     SKIP = "skip", gettext_lazy("Skip clients I already have")
     UPDATE = "update", gettext_lazy("Update their name and comment from the file")
@@ -146,6 +167,7 @@ def read_clients_csv(binary_file, report: ImportReport) -> Iterator[ClientRow]:
             consumed = reader.line_num
             if not any(cell.strip() for cell in row):
                 continue
+            row = [restore_cell(cell) for cell in row]  # noqa: PLW2901
             result = _validate(row, line, positions, width, seen)
             if isinstance(result, RowError):
                 report.add_error(result.line, result.reason, result.value)
@@ -177,6 +199,8 @@ def _validate(row: list[str], line: int, positions: dict[str, int], width: int, 
             % {"found": len(row), "width": width},
             ";".join(row),
         )
+    if any("\x00" in cell for cell in row):
+        return RowError(line, _("the row contains a NUL character"), ";".join(row).replace("\x00", "\\0"))
     email = normalize_email(row[positions["email"]])
     full_name = row[positions["full_name"]].strip() if "full_name" in positions else ""
     comment = row[positions["comment"]].strip() if "comment" in positions else ""
@@ -212,8 +236,9 @@ class _Echo:
 
 
 def csv_lines(header: Iterable[str], rows: Iterable[Iterable]) -> Iterator[str]:
-    """CSV text line by line: a UTF-8 BOM first, so spreadsheets read the accents right."""
+    """CSV text line by line: a UTF-8 BOM first, so spreadsheets read the accents right;
+    no cell is a formula (`neutralise_cell`)."""
     writer = csv.writer(_Echo())
     yield "\ufeff" + writer.writerow(header)
     for row in rows:
-        yield writer.writerow(row)
+        yield writer.writerow([neutralise_cell(cell) for cell in row])

@@ -10,9 +10,11 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
+from accounts.models import default_time_zone, validate_time_zone
 from core.models import TimeStampedModel
 from core.normalize import normalize_email
 
@@ -26,7 +28,9 @@ class UnsubscribeSource(models.TextChoices):
 
 
 class Client(TimeStampedModel):
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="clients")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="clients", verbose_name=_("owner")
+    )
     email = models.EmailField(_("email"))
     full_name = models.CharField(_("full name"), max_length=255, blank=True)
     comment = models.TextField(_("comment"), blank=True)
@@ -68,7 +72,9 @@ class BodyFormat(models.TextChoices):
 
 
 class Message(TimeStampedModel):
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="messages")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="messages", verbose_name=_("owner")
+    )
     subject = models.CharField(_("subject"), max_length=255)
     body = models.TextField(_("body"))
     # Messages written before Markdown keep being sent as the plain text they are.
@@ -98,7 +104,9 @@ class MailingStatus(models.TextChoices):
 
 
 class Mailing(TimeStampedModel):
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mailings")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mailings", verbose_name=_("owner")
+    )
     message = models.ForeignKey(Message, on_delete=models.PROTECT, related_name="mailings", verbose_name=_("message"))
     clients = models.ManyToManyField(Client, related_name="mailings", blank=True, verbose_name=_("clients"))
     start_at = models.DateTimeField(_("start time"))
@@ -107,6 +115,14 @@ class Mailing(TimeStampedModel):
         _("periodicity"), max_length=10, choices=Periodicity.choices, default=Periodicity.ONCE
     )
     status = models.CharField(_("status"), max_length=10, choices=MailingStatus.choices, default=MailingStatus.CREATED)
+    # The schedule keeps this zone's wall clock: a daily 09:00 stays 09:00 there across DST.
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        default=default_time_zone,
+        validators=[validate_time_zone],
+        help_text=_("The start and end times are in this zone, and the schedule keeps its clock."),
+    )
     # Managers turn a mailing off; the owner sees who, when and why.
     is_active = models.BooleanField(_("active"), default=True)
     disabled_at = models.DateTimeField(_("disabled at"), null=True, blank=True)
@@ -154,7 +170,7 @@ ACTIVE_RUN_STATUSES = (RunStatus.PENDING, RunStatus.SENDING, RunStatus.DEFERRED)
 class Run(models.Model):
     """One sending of a mailing: its recipients are fixed when it starts."""
 
-    mailing = models.ForeignKey(Mailing, on_delete=models.CASCADE, related_name="runs")
+    mailing = models.ForeignKey(Mailing, on_delete=models.CASCADE, related_name="runs", verbose_name=_("mailing"))
     # The schedule slot this run serves; one run per slot.
     scheduled_for = models.DateTimeField(_("scheduled for"))
     status = models.CharField(_("status"), max_length=10, choices=RunStatus.choices, default=RunStatus.PENDING)
@@ -166,7 +182,7 @@ class Run(models.Model):
     # Set while the mail server cannot be reached at all.
     deferred_since = models.DateTimeField(_("deferred since"), null=True, blank=True)
     retry_at = models.DateTimeField(_("retry at"), null=True, blank=True)
-    defer_count = models.PositiveIntegerField(default=0)
+    defer_count = models.PositiveIntegerField(_("deferrals"), default=0)
     deferred_reason = models.TextField(_("deferred because"), blank=True)
     stop_reason = models.TextField(_("stop reason"), blank=True)
     skipped_count = models.PositiveIntegerField(_("not sent"), default=0)
@@ -174,7 +190,7 @@ class Run(models.Model):
     suppressed_count = models.PositiveIntegerField(_("left out"), default=0)
     # Touched by every chunk at work; the sweeper re-enqueues chunks of a run
     # whose heartbeat went quiet (a lost broker message, a killed cluster).
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("heartbeat"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("run")
@@ -200,7 +216,7 @@ class Run(models.Model):
         """What the mailing page shows while the mail server cannot be reached."""
         if self.status != RunStatus.DEFERRED or not self.deferred_since:
             return ""
-        since = timezone.localtime(self.deferred_since).strftime("%Y-%m-%d %H:%M")
+        since = date_format(timezone.localtime(self.deferred_since), "DATETIME_FORMAT")
         return _("delivery deferred: mail server unavailable since %(since)s") % {"since": since}
 
 
@@ -216,15 +232,17 @@ class DeliveryState(models.TextChoices):
 class Delivery(models.Model):
     """A recipient of a run and where its sending stands; workers claim these."""
 
-    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="deliveries")
-    client = models.ForeignKey(Client, on_delete=models.SET_NULL, null=True, related_name="deliveries")
-    email = models.EmailField()
-    state = models.CharField(max_length=10, choices=DeliveryState.choices, default=DeliveryState.PENDING)
-    tries = models.PositiveSmallIntegerField(default=0)
-    next_try_at = models.DateTimeField(null=True, blank=True)
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("run"))
+    client = models.ForeignKey(
+        Client, on_delete=models.SET_NULL, null=True, related_name="deliveries", verbose_name=_("client")
+    )
+    email = models.EmailField(_("email"))
+    state = models.CharField(_("state"), max_length=10, choices=DeliveryState.choices, default=DeliveryState.PENDING)
+    tries = models.PositiveSmallIntegerField(_("tries"), default=0)
+    next_try_at = models.DateTimeField(_("next try"), null=True, blank=True)
     claim_token = models.CharField(max_length=64, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
-    last_reply = models.TextField(blank=True)
+    last_reply = models.TextField(_("last reply"), blank=True)
 
     class Meta:
         verbose_name = _("delivery")
@@ -246,9 +264,11 @@ class AttemptStatus(models.TextChoices):
 class Attempt(models.Model):
     """One try at sending one message to one client, with the server's reply."""
 
-    mailing = models.ForeignKey(Mailing, on_delete=models.CASCADE, related_name="attempts")
-    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="attempts")
-    client = models.ForeignKey(Client, on_delete=models.SET_NULL, null=True, related_name="attempts")
+    mailing = models.ForeignKey(Mailing, on_delete=models.CASCADE, related_name="attempts", verbose_name=_("mailing"))
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="attempts", verbose_name=_("run"))
+    client = models.ForeignKey(
+        Client, on_delete=models.SET_NULL, null=True, related_name="attempts", verbose_name=_("client")
+    )
     email = models.EmailField(_("email"))
     attempted_at = models.DateTimeField(_("time"), default=timezone.now)
     status = models.CharField(_("status"), max_length=10, choices=AttemptStatus.choices)

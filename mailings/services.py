@@ -11,6 +11,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_q.tasks import async_task
 from guardian.shortcuts import assign_perm
 from wagtail.log_actions import log
@@ -263,10 +264,15 @@ def message_delete(*, message: Message) -> None:
     try:
         message.delete()
     except ProtectedError as exc:
+        count = len(exc.protected_objects)
         raise MessageInUseError(
-            _("This message is used by %(count)s mailing(s); delete or change them first."),
+            ngettext(
+                "This message is used by %(count)s mailing; delete or change it first.",
+                "This message is used by %(count)s mailings; delete or change them first.",
+                count,
+            ),
             code="in_use",
-            params={"count": len(exc.protected_objects)},
+            params={"count": count},
         ) from exc
 
 
@@ -322,10 +328,26 @@ def run_retry_failed(*, run: Run) -> int:
 
 @transaction.atomic
 def mailing_create(
-    *, owner, message: Message, start_at, end_at, periodicity: str, clients=(), all_clients: bool = False
+    *,
+    owner,
+    message: Message,
+    start_at,
+    end_at,
+    periodicity: str,
+    clients=(),
+    all_clients: bool = False,
+    time_zone: str = "",
 ) -> Mailing:
+    """time_zone: whose wall clock the schedule keeps; the owner's zone when empty."""
     _owned_or_error(message, owner, _("The message"))
-    mailing = Mailing(owner=owner, message=message, start_at=start_at, end_at=end_at, periodicity=periodicity)
+    mailing = Mailing(
+        owner=owner,
+        message=message,
+        start_at=start_at,
+        end_at=end_at,
+        periodicity=periodicity,
+        time_zone=time_zone or owner.time_zone,
+    )
     mailing.full_clean(exclude=["owner", "message"])
     mailing.save()
     grant_owner_perms(mailing, owner)
@@ -336,7 +358,15 @@ def mailing_create(
 
 @transaction.atomic
 def mailing_update(
-    *, mailing: Mailing, message: Message, start_at, end_at, periodicity: str, clients=(), all_clients: bool = False
+    *,
+    mailing: Mailing,
+    message: Message,
+    start_at,
+    end_at,
+    periodicity: str,
+    clients=(),
+    all_clients: bool = False,
+    time_zone: str = "",
 ) -> Mailing:
     """Edit a mailing in any status: the scheduler recomputes status and next run.
 
@@ -349,6 +379,7 @@ def mailing_update(
     mailing.start_at = start_at
     mailing.end_at = end_at
     mailing.periodicity = periodicity
+    mailing.time_zone = time_zone or mailing.time_zone
     mailing.full_clean(exclude=["owner", "message"])
     mailing.save()
     _set_recipients(mailing, clients=clients, all_clients=all_clients)

@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponseNotAllowed, JsonResponse, StreamingHttpResponse
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -354,7 +354,9 @@ def mailing_attempts_export(request, pk):
         )
     )
     header = ["time", "email", "status", "temporary", "smtp_code", "server_reply", "run"]
-    return _csv_response(f"mailing-{mailing.pk}-attempts{'-' + status if status else ''}.csv", header, rows)
+    # No quotes inside the f-string: xgettext (makemessages) misreads the rest of the file after one.
+    suffix = f"-{status}" if status else ""
+    return _csv_response(f"mailing-{mailing.pk}-attempts{suffix}.csv", header, rows)
 
 
 @customer_required
@@ -378,7 +380,7 @@ def run_retry_failed(request, pk):
     target = request.POST.get("next", "")
     hosts = {request.get_host()}
     safe = url_has_allowed_host_and_scheme(target, allowed_hosts=hosts, require_https=request.is_secure())
-    return redirect(target if safe else "mailings:dashboard")
+    return HttpResponseRedirect(target) if safe and target else redirect("mailings:dashboard")
 
 
 # --- Reports ----------------------------------------------------------------------

@@ -7,8 +7,10 @@ production every outside service is configured by an environment variable
 """
 
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -17,11 +19,18 @@ VAR_DIR.mkdir(exist_ok=True)
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
-SECRET_KEY = env(
-    "DJANGO_SECRET_KEY",
-    default="dev-only-insecure-key-change-me-0123456789-abcdefghijklmnopqrstuvwxyz",
-)
+# Off unless development turns it on (`make run`, Procfile.dev and the tests do).
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+DEV_SECRET_KEY = "dev-only-insecure-key-change-me-0123456789-abcdefghijklmnopqrstuvwxyz"
+SECRET_KEY_MIN_LENGTH = 50
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
+if not DEBUG and (len(SECRET_KEY) < SECRET_KEY_MIN_LENGTH or SECRET_KEY == DEV_SECRET_KEY):
+    # The key signs sessions and verification links: a known or guessable one lets anyone log in as anyone.
+    raise ImproperlyConfigured(
+        f"DJANGO_SECRET_KEY must be set to a random value of at least {SECRET_KEY_MIN_LENGTH} characters "
+        "(not the development key) when DJANGO_DEBUG is off."
+    )
+SECRET_KEY = SECRET_KEY or DEV_SECRET_KEY
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -32,6 +41,8 @@ INSTALLED_APPS = [
     "blog",
     "mailings",
     "wagtail.contrib.forms",
+    "wagtail.contrib.simple_translation",
+    "wagtail.locales",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
     "wagtail.contrib.sitemaps",
@@ -63,13 +74,17 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "mailsite.csp.MailsiteCSPMiddleware",
+    "mailsite.middleware.RejectNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "core.middleware.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.BlockedUserMiddleware",
+    # After authentication: a logged-in user's own language and time zone.
+    "accounts.middleware.UserLocaleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
@@ -89,6 +104,8 @@ TEMPLATES = [
             "context_processors": [
                 "django.template.context_processors.debug",
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.template.context_processors.tz",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
@@ -156,8 +173,24 @@ Q_CLUSTER = {
     "save_limit": 1000,
     "label": "Task queue",
 }
+
+
+def _with_query(url: str, **params) -> str:
+    """`url` with `params` added to its query string (values already there win)."""
+    parts = urlsplit(url)
+    query = {**params, **dict(parse_qsl(parts.query))}
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
 if REDIS_URL:
-    Q_CLUSTER["django_redis"] = "default"
+    # Its own connection, not the cache's: the pusher blocks on BLPOP for 1 s, so
+    # the socket timeout must be longer than that, while the cache keeps 0.5 s.
+    Q_CLUSTER["redis"] = _with_query(
+        REDIS_URL,
+        socket_timeout=env.float("Q_REDIS_SOCKET_TIMEOUT", default=5),
+        socket_connect_timeout=env.float("Q_REDIS_CONNECT_TIMEOUT", default=2),
+        health_check_interval=30,
+    )
 else:
     Q_CLUSTER["orm"] = "default"
     Q_CLUSTER["poll"] = env.float("Q_POLL", default=0.5)
@@ -219,14 +252,25 @@ else:
 EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Mailsite <noreply@mailsite.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+# The address `make run` listens on (Procfile.dev); links in emails point there unless SITE_URL says otherwise.
+HOST = env("HOST", default="127.0.0.1")
+PORT = env.int("PORT", default=8000)
+_LINK_HOST = {"0.0.0.0": "127.0.0.1", "::": "[::1]"}.get(HOST, f"[{HOST}]" if ":" in HOST else HOST)  # noqa: S104
+SITE_URL = env("SITE_URL", default=f"http://{_LINK_HOST}:{PORT}").rstrip("/")
 
 # --- Internationalisation -----------------------------------------------------
+# Exactly these two: any other language would half-translate a page.
+LANGUAGES = [("ru", "Русский"), ("en", "English")]
 LANGUAGE_CODE = "en"
+LANGUAGE_COOKIE_NAME = "mailsite_language"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = env("TIME_ZONE", default="Europe/London")
 USE_I18N = True
 USE_TZ = True
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# One date-time format per language, with the zone's abbreviation (core/formats/).
+FORMAT_MODULE_PATH = ["core.formats"]
 
 # --- Static and media -----------------------------------------------------------
 STATIC_URL = "/static/"
@@ -250,13 +294,27 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # --- Wagtail ------------------------------------------------------------------
 WAGTAIL_SITE_NAME = "Mailsite"
+WAGTAIL_I18N_ENABLED = True
+WAGTAIL_CONTENT_LANGUAGES = LANGUAGES
+WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES
 WAGTAILADMIN_BASE_URL = SITE_URL
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+# No calls to outside services: no Gravatar (it would send a hash of every email abroad).
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
+# Nor Wagtail's check for new releases (the admin's browser would call releases.wagtail.org).
+WAGTAIL_ENABLE_UPDATE_CHECK = False
+# Wagtail's own password reset and email change skip our rules (blocked users,
+# throttle, verification): they are off, and the admin links to ours instead.
+WAGTAIL_PASSWORD_RESET_ENABLED = False
+WAGTAIL_EMAIL_MANAGEMENT_ENABLED = False
+WAGTAIL_PASSWORD_MANAGEMENT_ENABLED = False
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "zip"]
 
 # --- Production posture ---------------------------------------------------------
-if not DEBUG:
+# Only behind a proxy that sets X-Forwarded-Proto itself: otherwise a client could claim https.
+if env.bool("DJANGO_TRUST_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
@@ -264,6 +322,32 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# --- Content-Security-Policy (django-csp) ------------------------------------------
+# Public and customer pages: our own files only; no inline script, style or handler.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "frame-src": ["'self'"],
+        "frame-ancestors": ["'self'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    }
+}
+# Wagtail's and Django's admins still carry inline scripts and styles.
+CSP_ADMIN_PREFIXES = ("/admin/", "/django-admin/")
+CSP_ADMIN_DIRECTIVES = {
+    **CONTENT_SECURITY_POLICY["DIRECTIVES"],
+    "script-src": ["'self'", "'unsafe-inline'"],
+    "style-src": ["'self'", "'unsafe-inline'"],
+    "img-src": ["'self'", "data:", "blob:"],
+}
 
 # Wagtail's page preview shows the page in a same-origin iframe, so frames from
 # our own origin are allowed; that is why the W019 deploy check is silenced.
@@ -283,11 +367,6 @@ LOGGING = {
     },
 }
 
-# django-bootstrap5 serves Bootstrap from our own static files, never a CDN.
-BOOTSTRAP5 = {
-    "css_url": {"url": STATIC_URL + "vendor/bootstrap/bootstrap.min.css"},
-    "javascript_url": {"url": STATIC_URL + "vendor/bootstrap/bootstrap.bundle.min.js"},
-}
 
 # --- Sending engine (README "Sending engine") ------------------------------------
 # Recipients per chunk task; a chunk uses one SMTP connection.
@@ -309,6 +388,8 @@ MAILINGS_RUN_IDLE_SECONDS = env.float("MAILINGS_RUN_IDLE_SECONDS", default=60)
 # How often a chunk checks for a disabled mailing or a blocked owner, and writes its progress.
 MAILINGS_CHECK_SECONDS = env.float("MAILINGS_CHECK_SECONDS", default=1.0)
 MAILINGS_FLUSH_EVERY = env.int("MAILINGS_FLUSH_EVERY", default=100)
+# Messages in a row that fail with an error (a bug, not a server's reply) before the run is stopped.
+MAILINGS_MAX_ERRORS_IN_A_ROW = env.int("MAILINGS_MAX_ERRORS_IN_A_ROW", default=5)
 # PostgreSQL: commit the sending journal without waiting for the WAL flush (see README).
 MAILINGS_ASYNC_COMMIT = env.bool("MAILINGS_ASYNC_COMMIT", default=True)
 # Names this machine on each attempt ("node:pid"); defaults to the host name.

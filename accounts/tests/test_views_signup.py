@@ -235,11 +235,14 @@ def test_a_head_request_from_a_link_checker_does_not_use_the_link(client, smtp_s
     assert client.get(link).status_code == 302
 
 
-def test_the_request_only_queues_the_email_and_a_worker_sends_it(client, smtp_server, monkeypatch):
+def test_the_request_only_queues_the_email_and_a_worker_sends_it(
+    client, smtp_server, monkeypatch, django_capture_on_commit_callbacks
+):
     monkeypatch.setattr(Conf, "SYNC", False)
     broker = get_broker()
     broker.purge_queue()
-    sign_up(client)
+    with django_capture_on_commit_callbacks(execute=True):  # the wake-up goes out when the sign-up commits
+        sign_up(client)
     assert smtp_server.messages == []
     assert broker.queue_size() == 1
     ((task_id, package),) = broker.dequeue()

@@ -77,7 +77,7 @@ def test_preview_of_a_new_article_before_it_is_saved(client, editor, blog_index)
 
 
 def test_home_page_preview_shows_the_draft_hero(client, editor, home_page):
-    client.get("/")  # the live hero is now in the cache
+    client.get("/en/")  # the live hero is now in the cache
     client.force_login(editor)
     edit_url = reverse("wagtailadmin_pages:edit", args=[home_page.pk])
     data = querydict_from_html(client.get(edit_url).content.decode(), form_id="page-edit-form")
@@ -86,7 +86,7 @@ def test_home_page_preview_shows_the_draft_hero(client, editor, home_page):
     preview_url = reverse("wagtailadmin_pages:preview_on_edit", args=[home_page.pk])
     assert client.post(preview_url, data).json()["is_valid"]
     assert "Draft hero" in client.get(preview_url).content.decode()
-    assert "Draft hero" not in client.get("/").content.decode()
+    assert "Draft hero" not in client.get("/en/").content.decode()
 
 
 def test_publishing_a_new_revision_keeps_the_count(client, make_article):
@@ -130,7 +130,7 @@ def test_draft_articles_are_not_served_and_not_counted(client, blog_index):
     draft = BlogPage(title="Draft", slug="draft")
     blog_index.add_child(instance=draft)
     draft.unpublish()
-    assert client.get("/blog/draft/").status_code == 404
+    assert client.get("/en/blog/draft/").status_code == 404
     assert BlogPageViews.count_for(draft) == 0
 
 
@@ -138,24 +138,24 @@ def test_index_lists_newest_first_with_pages(client, make_article):
     today = timezone.localdate()
     for days in range(ARTICLES_PER_PAGE + 2):
         make_article(f"Day {days}", date=today - timedelta(days=days))
-    first = client.get("/blog/").content.decode()
+    first = client.get("/en/blog/").content.decode()
     titles = re.findall(r'text-decoration-none">(Day \d+)</a>', first)
     assert titles == [f"Day {d}" for d in range(ARTICLES_PER_PAGE)]
-    second = client.get("/blog/?page=2").content.decode()
+    second = client.get("/en/blog/?page=2").content.decode()
     assert re.findall(r'text-decoration-none">(Day \d+)</a>', second) == ["Day 9", "Day 10"]
-    assert client.get("/blog/?page=abc").status_code == 200
+    assert client.get("/en/blog/?page=abc").status_code == 200
 
 
 def test_index_fragment_follows_publishing(client, make_article):
     make_article("First")
-    assert "First" in client.get("/blog/").content.decode()
+    assert "First" in client.get("/en/blog/").content.decode()
     second = make_article("Second")
-    assert "Second" in client.get("/blog/").content.decode()
+    assert "Second" in client.get("/en/blog/").content.decode()
     second.title = "Second, renamed"
     second.save_revision().publish()
-    assert "Second, renamed" in client.get("/blog/").content.decode()
+    assert "Second, renamed" in client.get("/en/blog/").content.decode()
     second.unpublish()
-    assert "Second" not in client.get("/blog/").content.decode()
+    assert "Second" not in client.get("/en/blog/").content.decode()
 
 
 def test_article_body_fragment_follows_a_new_revision(client, make_article):
@@ -175,13 +175,13 @@ def test_article_shows_its_image_rendition(client, make_article):
 def test_rss_feed_lists_the_articles(client, make_article):
     make_article("Feed me")
     make_article("Feed me too")
-    response = client.get("/blog/feed/")
+    response = client.get("/en/blog/feed/")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/rss+xml")
     body = response.content.decode()
     assert "<title>Feed me</title>" in body
     assert "<title>Feed me too</title>" in body
-    assert "http://testserver/blog/feed-me/" in body
+    assert "http://testserver/en/blog/feed-me/" in body
 
 
 def test_sitemap_lists_the_articles(client, make_article):
@@ -202,14 +202,14 @@ def test_editor_creates_schedules_and_unpublishes_in_the_wagtail_editor(client, 
     article = BlogPage.objects.get(slug="written-in-wagtail")
     assert article.live
     assert article.date == timezone.localdate()
-    assert "Written in Wagtail" in client.get("/").content.decode()
+    assert "Written in Wagtail" in client.get("/en/").content.decode()
 
     response = client.post(reverse("wagtailadmin_pages:unpublish", args=[article.pk]))
     assert response.status_code == 302
     article.refresh_from_db()
     assert not article.live
-    assert client.get("/blog/written-in-wagtail/").status_code == 404
-    assert "Written in Wagtail" not in client.get("/").content.decode()
+    assert client.get("/en/blog/written-in-wagtail/").status_code == 404
+    assert "Written in Wagtail" not in client.get("/en/").content.decode()
 
     # Schedule: a publication time in the future; the scheduler publishes it when due.
     edit_url = reverse("wagtailadmin_pages:edit", args=[article.pk])
@@ -228,4 +228,4 @@ def test_editor_creates_schedules_and_unpublishes_in_the_wagtail_editor(client, 
     article.refresh_from_db()
     assert article.live
     assert article.title == "Scheduled title"
-    assert "Scheduled title" in client.get("/").content.decode()
+    assert "Scheduled title" in client.get("/en/").content.decode()

@@ -1,10 +1,13 @@
 """The development outbox: the mail the local sink received, newest first.
 
-Mounted only when DEBUG is on (see mailsite/urls.py)."""
+Mounted only when DEBUG is on (see mailsite/urls.py), and served only to
+requests from this machine: it shows every verification and reset link."""
 
+import ipaddress
 import re
 from email import policy
 from email.parser import BytesParser
+from functools import wraps
 from pathlib import Path
 
 from django.conf import settings
@@ -15,6 +18,22 @@ from django.utils.safestring import mark_safe
 
 NAME_RE = re.compile(r"^[\w.-]+\.eml$")
 URL_RE = re.compile(r"(https?://[^\s<>\"']+)")
+
+
+def loopback_only(view):
+    """404 for any request not from the loopback address."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            local = ipaddress.ip_address(request.META.get("REMOTE_ADDR", "")).is_loopback
+        except ValueError:
+            local = False
+        if not local:
+            raise Http404("No such page")
+        return view(request, *args, **kwargs)
+
+    return wrapper
 
 
 def _read(path: Path):
@@ -40,10 +59,12 @@ def _linkify(text: str):
     return mark_safe("".join(html))  # noqa: S308 - every part is escaped above
 
 
+@loopback_only
 def outbox_list(request):
     return render(request, "outbox/list.html", {"messages_in_sink": outbox_messages()})
 
 
+@loopback_only
 def outbox_detail(request, name):
     path = Path(settings.MAIL_SINK_DIR) / name
     if not NAME_RE.match(name) or not path.is_file():

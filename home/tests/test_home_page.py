@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 
 def shown_numbers(client) -> dict[str, int]:
-    html = client.get("/").content.decode()
+    html = client.get("/en/").content.decode()
     return {name: int(value) for name, value in re.findall(r'data-testid="stat-([a-z-]+)">(\d+)<', html)}
 
 
@@ -84,7 +84,7 @@ def test_cache_holds_plain_data(client):
     from django.core.cache import cache
 
     MailingFactory()
-    client.get("/")
+    client.get("/en/")
     assert cache.get(STATS_KEY) == {"mailings": 1, "active_mailings": 0, "unique_clients": 0}
 
 
@@ -98,7 +98,7 @@ def test_unique_clients_ignore_case():
 
 
 def article_titles(client) -> list[str]:
-    html = client.get("/").content.decode()
+    html = client.get("/en/").content.decode()
     block = html.split('data-testid="random-articles"', 1)[1] if "random-articles" in html else ""
     return re.findall(r'class="stretched-link text-decoration-none">([^<]+)</a>', block)
 
@@ -137,11 +137,11 @@ def test_unpublished_and_deleted_articles_leave_the_choice(client, make_article)
 
 
 def test_links_for_visitors_and_for_customers(client, user):
-    html = client.get("/").content.decode()
+    html = client.get("/en/").content.decode()
     assert 'data-testid="cta-login"' in html
     assert 'data-testid="cta-dashboard"' not in html
     client.force_login(user)
-    html = client.get("/").content.decode()
+    html = client.get("/en/").content.decode()
     assert 'data-testid="cta-dashboard"' in html
     assert 'data-testid="cta-login"' not in html
 
@@ -151,7 +151,7 @@ def test_hero_and_sections_are_editable(client, home_page):
     home_page.hero_intro = "Our intro"
     home_page.sections = [("text_section", {"heading": "A section", "text": "<p>Section text</p>"})]
     home_page.save_revision().publish()
-    html = client.get("/").content.decode()
+    html = client.get("/en/").content.decode()
     assert "Mail that arrives" in html
     assert "Our intro" in html
     assert "A section" in html

@@ -3,7 +3,7 @@ management commands and account emails call. Nothing outside this package
 imports its modules.
 
 Modules, each one concern; dependencies run one way, down this list:
-  backoff, slots, transport, message, journal   (leaves; message builds the
+  backoff, slots, transport, message, journal, wakeup, stopping   (leaves; message builds the
              multipart email with mailings.rendering, dkim_signing signs it)
   suppression, bounces   who is left out of a run and why (models only)
   sample     a test message to the owner (uses message, transport)
@@ -32,6 +32,7 @@ from mailings.engine.schedule import (
     wakeup_name,
 )
 from mailings.engine.slots import latest_slot, next_slot_after, slot
+from mailings.engine.stopping import GracefulSentinel, stop_requested, task_finished, task_starting, worker_started
 from mailings.engine.sweeper import resume_deferred, settle_stale_claims
 from mailings.engine.transport import (
     NETWORK_ERRORS,
@@ -42,12 +43,15 @@ from mailings.engine.transport import (
     get_transport,
     send_one,
 )
+from mailings.engine.wakeup import BROKER_ERRORS, enqueue
 
 __all__ = [
+    "BROKER_ERRORS",
     "DISPATCH_SCHEDULE",
     "NETWORK_ERRORS",
     "ChunkResult",
     "Fault",
+    "GracefulSentinel",
     "MailBuilder",
     "Outcome",
     "SMTPTransport",
@@ -58,6 +62,7 @@ __all__ = [
     "dispatch_due",
     "dispatch_mailing",
     "due_mailings",
+    "enqueue",
     "ensure_dispatch_schedule",
     "get_transport",
     "is_runnable",
@@ -79,5 +84,9 @@ __all__ = [
     "snapshot_recipients",
     "start_due_run",
     "stop_reason_for",
+    "stop_requested",
+    "task_finished",
+    "task_starting",
     "wakeup_name",
+    "worker_started",
 ]

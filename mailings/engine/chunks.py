@@ -6,15 +6,18 @@ MAILINGS_CHECK_SECONDS; between messages the chunk checks that the run is
 still wanted.
 """
 
+import logging
 import os
 import socket
 import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from mailings.engine.backoff import backoff
 from mailings.engine.bounces import is_hard_bounce, record_hard_bounces
@@ -23,8 +26,11 @@ from mailings.engine.journal import Journal, journal_session
 from mailings.engine.message import MailBuilder
 from mailings.engine.runs import defer_run, finalize_run, stop_reason, stop_reason_for, stop_run
 from mailings.engine.schedule import is_runnable
-from mailings.engine.transport import Fault, Outcome, get_transport
+from mailings.engine.stopping import stop_requested
+from mailings.engine.transport import Fault, Outcome, describe, get_transport, smtp_address
 from mailings.models import AttemptStatus, Delivery, DeliveryState, Run, RunStatus
+
+logger = logging.getLogger(__name__)
 
 
 def worker_name() -> str:
@@ -62,6 +68,7 @@ class ChunkSender:
         self.envelope_from = self.template.envelope_from
         self.buffer: list[tuple[Claimed, Outcome]] = []
         self.connect_failures = 0
+        self.errors_in_a_row = 0
         self.cleared_deferral = False
         self.journal = Journal(run.pk, threaded=False)
 
@@ -175,6 +182,11 @@ class ChunkSender:
         with journal_session(), Journal(self.run.pk) as self.journal:
             try:
                 while i < len(rows):
+                    if stop_requested():
+                        # The worker is stopping: what was sent is recorded, the rest is given back.
+                        self.flush()
+                        self.release(rows[i:])
+                        return self.result
                     if time.monotonic() - last_check >= check_every:
                         self.flush(heartbeat=True)
                         last_check = time.monotonic()
@@ -190,11 +202,7 @@ class ChunkSender:
                                 return self.result
                             i += 1
                             continue
-                    key = f"r{self.run.pk}.d{row.id}"
-                    render = self.template.render if self.transport.wants_bytes else self.template.render_message
-                    payload = render(email=row.email, name=row.name, client_id=row.client_id, key=key)
-                    # The previous attempt is on record before this message's data goes out.
-                    outcome = self.transport.send(self.envelope_from, row.email, payload, before_data=self.journal.wait)
+                    outcome = self.send_one(row)
                     if outcome.fault == Fault.UNAVAILABLE:
                         # The connection was lost and cannot be reopened.
                         self.record(row, outcome)
@@ -204,6 +212,16 @@ class ChunkSender:
                     if outcome.ok:
                         self.connect_failures = 0
                     i += 1
+                    if self.errors_in_a_row >= settings.MAILINGS_MAX_ERRORS_IN_A_ROW:
+                        # A bug, not a recipient: stop the run and say why, rather than fail everyone.
+                        n = self.errors_in_a_row
+                        reason = ngettext(
+                            "Stopped: %(n)s message in a row failed with an error. The last one: %(error)s",
+                            "Stopped: %(n)s messages in a row failed with an error. The last one: %(error)s",
+                            n,
+                        )
+                        self.stop(reason % {"n": n, "error": outcome.reply}, rows[i:])
+                        return self.result
                     if self.progress is not None:
                         self.progress(1)
                     if len(self.buffer) >= flush_every:
@@ -212,6 +230,32 @@ class ChunkSender:
             finally:
                 self.transport.close()
         return self.result
+
+    def send_one(self, row: Claimed) -> Outcome:
+        """Build and send one message. Whatever goes wrong in doing so is this
+        recipient's permanent failure with a readable reason, never an
+        exception out of the chunk (the database's own errors excepted)."""
+        try:
+            address, smtputf8 = smtp_address(row.email)
+        except ValueError as exc:
+            return Outcome(Fault.PERMANENT, None, str(exc))
+        key = f"r{self.run.pk}.d{row.id}"
+        try:
+            render = self.template.render if self.transport.wants_bytes else self.template.render_message
+            payload = render(email=address, name=row.name, client_id=row.client_id, key=key)
+            # The previous attempt is on record before this message's data goes out.
+            outcome = self.transport.send(
+                self.envelope_from, address, payload, before_data=self.journal.wait, smtputf8=smtputf8
+            )
+        except DatabaseError:
+            raise
+        except Exception as exc:
+            logger.exception("Run %s: the message to %s failed with an error", self.run.pk, row.email)
+            self.transport.close()  # the SMTP conversation may be half-way: start the next one afresh
+            self.errors_in_a_row += 1
+            return Outcome(Fault.PERMANENT, None, _("error: %(error)s") % {"error": describe(exc)})
+        self.errors_in_a_row = 0
+        return outcome
 
     def connect_failed(self, row: Claimed, outcome: Outcome, rest: list[Claimed]) -> bool:
         """A connection could not be opened. Unreachable: defer the run. A 4xx
@@ -269,7 +313,16 @@ def send_chunk(run_id: int, *, size: int | None = None, progress=None, transport
         return result
     Run.objects.filter(pk=run_id, status=RunStatus.PENDING).update(status=RunStatus.SENDING)
     Run.objects.filter(pk=run_id).update(heartbeat_at=now)
-    sender = ChunkSender(run, token, rows, transport=transport, progress=progress)
+    try:
+        sender = ChunkSender(run, token, rows, transport=transport, progress=progress)
+    except DatabaseError:
+        raise
+    except Exception as exc:
+        # The message itself cannot be built (a bug, or data no form lets in): retrying will not help.
+        logger.exception("Run %s cannot be sent", run_id)
+        stop_run(run_id, _("Stopped by an error: %(error)s") % {"error": describe(exc)}, token=token)
+        result.stopped = True
+        return result
     result = sender.send_all()
     if not result.deferred:
         finalize_run(run_id)

@@ -7,11 +7,11 @@ import logging
 from datetime import datetime
 
 from django.utils import timezone
-from django_q.tasks import async_task
 
 from mailings.engine.runs import start_due_run, stop_runs_if_not_runnable
 from mailings.engine.schedule import complete_ended, due_mailings, reschedule
 from mailings.engine.sweeper import resume_deferred, revive_stalled, settle_stale_claims
+from mailings.engine.wakeup import enqueue
 from mailings.models import Mailing, MailingStatus, Run
 
 logger = logging.getLogger(__name__)
@@ -61,4 +61,4 @@ def replan_owner_mailings(user) -> None:
 def _replan(mailing_id: int, *, start_now: bool) -> None:
     stop_runs_if_not_runnable(mailing_id)
     if reschedule(mailing_id, start_now=start_now):
-        async_task("mailings.tasks.dispatch_mailing", mailing_id, group="mailings-dispatch")
+        enqueue("mailings.tasks.dispatch_mailing", mailing_id, group="mailings-dispatch")

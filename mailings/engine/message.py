@@ -47,8 +47,15 @@ def site_domain() -> str:
 
 
 def to_header(email: str, name: str = "") -> str:
+    """`email` as the engine sends it (see transport.smtp_address): ASCII, or
+    UTF-8 in its local part when the server takes SMTPUTF8."""
     name = " ".join((name or "").split())
-    return formataddr((name, email), charset="utf-8") if name else email
+    if not name:
+        return email
+    if email.isascii():
+        return formataddr((name, email), charset="utf-8")
+    # formataddr encodes only ASCII addresses: the name as it makes it, the address as it is.
+    return formataddr((name, "a@a"), charset="utf-8")[: -len("<a@a>")] + f"<{email}>"
 
 
 def _qp(text: str) -> bytes:
@@ -65,7 +72,8 @@ class MailBuilder:
         self.envelope_from = address
         self.reply_to = owner.mail_reply_to
         self.owner_id = owner.pk
-        self.subject = message.subject if subject is None else subject
+        # One line whatever was stored: a line break in a header would break the whole email.
+        self.subject = " ".join((message.subject if subject is None else subject).split())
         self.compiled = CompiledMessage(
             subject=self.subject,
             body=message.body,

@@ -16,9 +16,10 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django_q.tasks import async_task
 
+from mailings.engine import wakeup
 from mailings.engine.backoff import backoff
 from mailings.engine.schedule import due_mailings, is_runnable, refresh_status, set_wakeup
 from mailings.engine.slots import latest_slot, next_slot_after
@@ -125,7 +126,7 @@ def enqueue_chunks(run_id: int, count: int) -> int:
     """Fan a run out: one django-q2 task per chunk of deliveries."""
     chunks = max(1, math.ceil(count / settings.MAILINGS_CHUNK_SIZE))
     for _i in range(chunks):
-        async_task("mailings.tasks.send_chunk", run_id, group=f"mailings-run-{run_id}")
+        wakeup.enqueue("mailings.tasks.send_chunk", run_id, group=f"mailings-run-{run_id}")
     return chunks
 
 
@@ -135,7 +136,9 @@ def enqueue_chunks(run_id: int, count: int) -> int:
 def stop_reason(*, is_active: bool, is_blocked: bool, disabled_reason: str = "") -> str | None:
     """Why a mailing may not send (the one place for these texts), or None."""
     if not is_active:
-        return f"{_('The mailing was disabled by a manager.')} {disabled_reason}".strip()
+        # Not inside an f-string: makemessages would not find the text there.
+        disabled = _("The mailing was disabled by a manager.")
+        return f"{disabled} {disabled_reason}".strip()
     if is_blocked:
         return _("The owner's account is blocked.")
     return None
@@ -192,7 +195,7 @@ def defer_run(run_id: int, reason: str, *, now: datetime | None = None) -> None:
     since = run.deferred_since or now
     if (now - since).total_seconds() >= settings.MAILINGS_DEFER_GIVE_UP_SECONDS:
         give_up = _("Gave up: the mail server was unavailable since %(since)s. %(reason)s") % {
-            "since": timezone.localtime(since).strftime("%Y-%m-%d %H:%M"),
+            "since": date_format(timezone.localtime(since), "DATETIME_FORMAT"),
             "reason": reason,
         }
         Delivery.objects.filter(run_id=run_id, state__in=(DeliveryState.PENDING, DeliveryState.RETRY)).update(
@@ -244,7 +247,7 @@ def finalize_run(run_id: int) -> bool:
     refresh_status(mailing_id, now=now)
     # A periodic mailing whose slot came while this run was at work starts now.
     if due_mailings(now).filter(pk=mailing_id).exists():
-        async_task("mailings.tasks.dispatch_mailing", mailing_id, group="mailings-dispatch")
+        wakeup.enqueue("mailings.tasks.dispatch_mailing", mailing_id, group="mailings-dispatch")
     return True
 
 

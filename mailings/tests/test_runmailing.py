@@ -57,6 +57,18 @@ def test_runmailing_dry_run_sends_nothing(smtp_server, user):
     assert not Run.objects.exists()
 
 
+def test_runmailing_speaks_russian_with_three_plural_forms(smtp_server, user):
+    mailing = make(user, n=2)
+    out, _ = run_command(str(mailing.pk), "--dry-run", "--language", "ru")
+    assert "ушла бы 2 клиентам" in out
+    assert "Пробный прогон: ничего не отправлено." in out
+    out, _ = run_command(str(mailing.pk), "--language", "ru")
+    assert "отправлено 2, с ошибкой 0" in out
+    assert "из 2 получателей" in out
+    with pytest.raises(CommandError, match="Нет такой рассылки"):
+        run_command("999999", "--language", "ru")
+
+
 def test_runmailing_fails_for_an_unknown_mailing(db):
     with pytest.raises(CommandError, match="No such mailing"):
         run_command("999999")

@@ -117,13 +117,38 @@ def browser():
         browser.close()
 
 
+# Every page reports its Content-Security-Policy violations on the console.
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  const where = `${e.sourceFile}:${e.lineNumber}`;
+  console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || "inline"} at ${where}`);
+});
+"""
+
+
+def csp_violations(context):
+    """Console lines of CSP violations on any page of `context`, collected as they happen."""
+    found = []
+    context.add_init_script(CSP_LISTENER)
+
+    def on_console(message):
+        text = message.text
+        if "Content Security Policy" in text or text.startswith("CSP violation"):
+            found.append(f"{message.page.url if message.page else '?'}: {text}")
+
+    context.on("console", on_console)
+    return found
+
+
 @pytest.fixture
 def page(browser, stack):
     context = browser.new_context(base_url=stack.url)
     context.set_default_timeout(15000)
+    violations = csp_violations(context)
     page = context.new_page()
     yield page
     context.close()
+    assert violations == [], "Content-Security-Policy violations"
 
 
 def login(page, email, password, url="/accounts/login/"):

@@ -1,7 +1,10 @@
 """Run mailings in the foreground, through the same code as the django-q2 worker."""
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from tqdm import tqdm
 
 from mailings import engine
@@ -19,14 +22,24 @@ class Command(BaseCommand):
         parser.add_argument("ids", nargs="*", type=int, metavar="ID", help="mailing ids")
         parser.add_argument("--due", action="store_true", help="run what the dispatcher would run now")
         parser.add_argument("--dry-run", action="store_true", help="send nothing, only report")
+        parser.add_argument(
+            "--language",
+            choices=[code for code, _name in settings.LANGUAGES],
+            default=settings.LANGUAGE_CODE,
+            help="language of the output",
+        )
 
-    def handle(self, *args, ids, due, dry_run, **options):
+    def handle(self, *args, language, **options):
+        with translation.override(language):
+            self.run(**options)
+
+    def run(self, *, ids, due, dry_run, **options):
         if not ids and not due:
-            raise CommandError("Give mailing IDs or --due.")
+            raise CommandError(_("Give mailing IDs or --due."))
         now = timezone.now()
         missing = sorted(set(ids) - set(Mailing.objects.filter(pk__in=ids).values_list("pk", flat=True)))
         if missing:
-            raise CommandError(f"No such mailing: {', '.join(map(str, missing))}")
+            raise CommandError(_("No such mailing: %(ids)s") % {"ids": ", ".join(map(str, missing))})
         if dry_run:
             self.dry_run(ids, due, now)
             return
@@ -34,7 +47,7 @@ class Command(BaseCommand):
         for mailing_id in ids:
             run = self.start(mailing_id, now)
             if isinstance(run, str):
-                problems.append(f"mailing {mailing_id}: {run}")
+                problems.append(_("mailing %(id)s: %(problem)s") % {"id": mailing_id, "problem": run})
             else:
                 run_ids.append(run.pk)
         if due:
@@ -60,26 +73,44 @@ class Command(BaseCommand):
         if not engine.is_runnable(mailing):
             return engine.stop_reason_for(mailing)
         if not engine.reschedule(mailing_id, start_now=True, now=now):
-            return "not due: outside its start/end window, or already completed"
+            return _("not due: outside its start/end window, or already completed")
         run = engine.start_due_run(mailing_id, now=now, enqueue=False)
-        return run if run is not None else "could not start a run"
+        return run if run is not None else _("could not start a run")
 
     def send(self, run_id):
         run = Run.objects.select_related("mailing__message").get(pk=run_id)
         if run.status == RunStatus.DEFERRED:
             Run.objects.filter(pk=run_id).update(status=RunStatus.SENDING)
         left = Delivery.objects.filter(run_id=run_id).filter(engine.claimable(timezone.now())).count()
-        label = f"Run {run_id} (mailing {run.mailing_id}: {run.mailing.message.subject})"
-        with tqdm(total=left, desc=label, unit="msg", disable=left == 0, file=self.stderr._out) as bar:
+        label = _("Run %(run)s (mailing %(mailing)s: %(subject)s)") % {
+            "run": run_id,
+            "mailing": run.mailing_id,
+            "subject": run.mailing.message.subject,
+        }
+        with tqdm(total=left, desc=label, unit=_("msg"), disable=left == 0, file=self.stderr._out) as bar:
             results = engine.send_run_inline(run_id, progress=bar.update)
         run.refresh_from_db()
         retry = sum(r.retry for r in results)
-        self.stdout.write(
-            f"{label}: {run.get_status_display()}; sent {run.sent_count}, failed {run.failed_count}, "
-            f"waiting to retry {retry}, not sent {run.skipped_count} of {run.recipients_count}"
-        )
+        summary = ngettext(
+            "%(status)s; sent %(sent)s, failed %(failed)s, waiting to retry %(retry)s, "
+            "not sent %(skipped)s of %(total)s recipient",
+            "%(status)s; sent %(sent)s, failed %(failed)s, waiting to retry %(retry)s, "
+            "not sent %(skipped)s of %(total)s recipients",
+            run.recipients_count,
+        ) % {
+            "status": run.get_status_display(),
+            "sent": run.sent_count,
+            "failed": run.failed_count,
+            "retry": retry,
+            "skipped": run.skipped_count,
+            "total": run.recipients_count,
+        }
+        self.stdout.write(f"{label}: {summary}")
         if run.status == RunStatus.DEFERRED:
-            return [f"run {run_id}: deferred, mail server unavailable: {run.deferred_reason}"]
+            return [
+                _("run %(run)s: deferred, mail server unavailable: %(reason)s")
+                % {"run": run_id, "reason": run.deferred_reason}
+            ]
         return []
 
     def dry_run(self, ids, due, now):
@@ -87,12 +118,23 @@ class Command(BaseCommand):
         if due:
             mailings += list(engine.due_mailings(now).select_related("message", "owner"))
         for mailing in dict.fromkeys(mailings):
-            note = "" if engine.is_runnable(mailing) else f" (will not run: {engine.stop_reason_for(mailing)})"
-            self.stdout.write(
-                f"Would send mailing {mailing.pk} ({mailing.message.subject}) "
-                f"to {mailing.clients.count()} clients{note}"
-            )
+            clients = mailing.clients.count()
+            line = ngettext(
+                "Would send mailing %(id)s (%(subject)s) to %(count)s client",
+                "Would send mailing %(id)s (%(subject)s) to %(count)s clients",
+                clients,
+            ) % {"id": mailing.pk, "subject": mailing.message.subject, "count": clients}
+            if not engine.is_runnable(mailing):
+                line += " " + _("(will not run: %(reason)s)") % {"reason": engine.stop_reason_for(mailing)}
+            self.stdout.write(line)
         for run in Run.objects.filter(status__in=ACTIVE_RUN_STATUSES):
             left = Delivery.objects.filter(run=run).filter(engine.claimable(now)).count()
-            self.stdout.write(f"Would continue run {run.pk} of mailing {run.mailing_id}: {left} recipients left")
-        self.stdout.write("Dry run: nothing was sent.")
+            self.stdout.write(
+                ngettext(
+                    "Would continue run %(run)s of mailing %(mailing)s: %(left)s recipient left",
+                    "Would continue run %(run)s of mailing %(mailing)s: %(left)s recipients left",
+                    left,
+                )
+                % {"run": run.pk, "mailing": run.mailing_id, "left": left}
+            )
+        self.stdout.write(_("Dry run: nothing was sent."))

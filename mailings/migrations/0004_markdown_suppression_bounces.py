@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('mailings', '0002_engine_runs_attempts'),
+        ('mailings', '0003_time_zone_and_verbose_names'),
     ]
 
     operations = [

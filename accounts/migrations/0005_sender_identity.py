@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0003_role_page_permission_natural_key'),
+        ('accounts', '0004_user_language_time_zone'),
     ]
 
     operations = [
