@@ -109,6 +109,9 @@ class MessageForm(forms.ModelForm):
 
     def clean_subject(self):
         subject = self.cleaned_data["subject"]
+        # A line break in a header would start a new header (and Django refuses to send it).
+        if "\r" in subject or "\n" in subject:
+            raise ValidationError(_("The subject must be a single line."), code="line_break")
         if "{{" in subject:
             raise ValidationError(_("Placeholders work in the body only."), code="placeholder")
         return subject
@@ -133,13 +136,6 @@ class PreviewForm(forms.Form):
     def __init__(self, *args, owner, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["preview_client"].queryset = selectors.owned_clients(owner)
-
-    def clean_subject(self):
-        subject = self.cleaned_data["subject"]
-        # A line break in a header would start a new header (and Django refuses to send it).
-        if "\r" in subject or "\n" in subject:
-            raise ValidationError(_("The subject must be a single line."), code="line_break")
-        return subject
 
 
 class DateTimeLocalInput(forms.DateTimeInput):
