@@ -205,6 +205,7 @@ def sender_update(*, user: User, sender_name: str, reply_to_email: str) -> bool:
             "link": link,
             "max_age_days": settings.ACCOUNT_VERIFICATION_MAX_AGE // 86400,
         },
+        recipient=user,
     )
     return True
 
