@@ -1,8 +1,10 @@
-"""Site-wide middleware: the language of unprefixed URLs."""
+"""Site-wide middleware: the language of unprefixed URLs; requests no view should see."""
 
+from django.http import HttpResponseBadRequest
 from django.middleware.locale import LocaleMiddleware as DjangoLocaleMiddleware
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
 
 
 class LocaleMiddleware(DjangoLocaleMiddleware):
@@ -19,3 +21,17 @@ class LocaleMiddleware(DjangoLocaleMiddleware):
             response.headers.setdefault("Content-Language", translation.get_language())
             return response
         return super().process_response(request, response)
+
+
+class RejectNulMiddleware:
+    """A NUL byte in the URL or its query string is a 400: no database stores
+    it (PostgreSQL raises DataError) and no honest client sends one. Forms
+    refuse NUL in POSTed fields themselves (Django's CharField)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.path or any("\x00" in k + "".join(vs) for k, vs in request.GET.lists()):
+            return HttpResponseBadRequest(_("The address contains a NUL character."))
+        return self.get_response(request)

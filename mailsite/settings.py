@@ -74,8 +74,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "mailsite.csp.MailsiteCSPMiddleware",
-    "mailsite.middleware.RejectNulMiddleware",
+    "core.csp.MailsiteCSPMiddleware",
+    "core.middleware.RejectNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "core.middleware.LocaleMiddleware",

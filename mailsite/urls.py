@@ -9,8 +9,8 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
+from core import views as core_views
 from home.sitemap import AllLanguagesSitemap
-from mailsite import views
 
 urlpatterns = [
     # Wagtail's password reset skips our rules (blocked users, throttle): ours serves it.
@@ -24,7 +24,7 @@ urlpatterns = [
     path("unsubscribe/", include("mailings.unsubscribe_views")),
     path("sitemap.xml", sitemap, {"sitemaps": {"pages": AllLanguagesSitemap}}),
     # Browsers ask for /favicon.ico whatever the page says.
-    path("favicon.ico", views.favicon),
+    path("favicon.ico", core_views.favicon),
 ]
 
 if settings.DEBUG:

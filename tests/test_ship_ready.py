@@ -139,8 +139,9 @@ def test_production_serves_pages_and_hashed_compressed_static_files(collected_st
     storages = {**settings.STORAGES, "staticfiles": manifest}
     with override_settings(DEBUG=False, STATIC_ROOT=collected_static, STORAGES=storages, SECURE_SSL_REDIRECT=False):
         client = Client()
-        page = client.get("/")
+        page = client.get("/", follow=True)
         assert page.status_code == 200
+        assert page.redirect_chain == [("/en/", 302)]
         css = re.search(r'href="(/static/css/mailsite\.[0-9a-f]{12}\.css)"', page.content.decode())
         assert css, "the page links the hashed CSS"
         response = client.get(css.group(1), HTTP_ACCEPT_ENCODING="gzip")
@@ -280,4 +281,4 @@ def test_favicon(client):
     assert response.status_code == 302
     assert response["Location"].startswith("/static/favicon")
     assert (BASE_DIR / "static" / "favicon.ico").is_file()
-    assert 'rel="icon"' in client.get("/").content.decode()
+    assert 'rel="icon"' in client.get("/", follow=True).content.decode()
