@@ -56,7 +56,7 @@ format: $(VENV)/.dev-installed
 	$(BIN)/ruff format .
 
 test: lint
-	$(BIN)/pytest -m "not browser and not service" $(PYTEST_ARGS)
+	$(BIN)/pytest -m "not browser and not service and not spamfilter" $(PYTEST_ARGS)
 
 messages: $(VENV)/.run-installed
 	$(BIN)/python manage.py makemessages $(MAKEMESSAGES_ARGS)

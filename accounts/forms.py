@@ -141,6 +141,28 @@ class ProfileForm(forms.ModelForm):
         return avatar
 
 
+class SenderForm(forms.Form):
+    sender_name = forms.CharField(
+        label=_("Sender name"),
+        max_length=100,
+        required=False,
+        help_text=_("Your mailings come from this name, for example your company. Empty: your company name."),
+    )
+    reply_to_email = forms.EmailField(
+        label=_("Reply-to address"),
+        required=False,
+        help_text=_(
+            "Replies to your mailings go here once you open the link we send to it. Empty: your account email."
+        ),
+    )
+
+    def clean_sender_name(self):
+        name = " ".join(self.cleaned_data["sender_name"].split())
+        if any(c in name for c in '"<>@'):
+            raise forms.ValidationError(_("A sender name cannot contain quotes, angle brackets or @."), code="chars")
+        return name
+
+
 class PasswordConfirmForm(forms.Form):
     """Asks for the current password before a sensitive change."""
 

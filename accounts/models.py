@@ -80,6 +80,11 @@ class User(AbstractUser):
     time_zone = models.CharField(
         _("time zone"), max_length=64, default=default_time_zone, validators=[validate_time_zone]
     )
+    # Sender identity of the customer's mailings: From "sender_name" <the site's
+    # address>, Reply-To the customer's own address once its link was opened.
+    sender_name = models.CharField(_("sender name"), max_length=100, blank=True)
+    reply_to_email = models.EmailField(_("reply-to address"), blank=True)
+    reply_to_verified = models.BooleanField(_("reply-to address verified"), default=False)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = []
@@ -104,6 +109,15 @@ class User(AbstractUser):
     def save(self, *args, **kwargs):
         self.email = normalize_email(self.email)
         super().save(*args, **kwargs)
+
+    @property
+    def mail_sender_name(self) -> str:
+        return self.sender_name or self.company
+
+    @property
+    def mail_reply_to(self) -> str:
+        """Replies go to the verified reply-to address, else to the (verified) account address."""
+        return self.reply_to_email if self.reply_to_email and self.reply_to_verified else self.email
 
 
 class RolePagePermissionManager(GroupPagePermissionManager):

@@ -16,7 +16,7 @@ from wagtail.log_actions import log
 
 from accounts.locale import speaking_to
 from accounts.models import ApiToken, User
-from accounts.tokens import api_token_hash, make_verification_token, new_api_token_secret
+from accounts.tokens import REPLY_TO, api_token_hash, make_verification_token, new_api_token_secret
 from core.emails import send_email_later
 from core.normalize import normalize_email
 from mailings import services as mailing_services
@@ -188,6 +188,42 @@ def email_verify(*, user: User, email: str) -> User:
         raise EmailTakenError(email) from exc
     if email != old_email:
         _send(to=old_email, template="email_changed", context={"user": user, "old_email": old_email}, recipient=user)
+    return user
+
+
+def sender_update(*, user: User, sender_name: str, reply_to_email: str) -> bool:
+    """Set the sender identity of the user's mailings. A new reply-to address
+    is used once its link is opened (the account's own address needs none).
+    Returns False when the link was throttled."""
+    reply_to_email = normalize_email(reply_to_email)
+    user.sender_name = sender_name.strip()
+    changed = reply_to_email != user.reply_to_email
+    if changed:
+        user.reply_to_email = reply_to_email
+        user.reply_to_verified = reply_to_email == user.email and user.is_verified
+    user.save(update_fields=["sender_name", "reply_to_email", "reply_to_verified"])
+    if not changed or not reply_to_email or user.reply_to_verified:
+        return True
+    if not mail_throttle_allows(reply_to_email, purpose="reply-to"):
+        return False
+    link = settings.SITE_URL + reverse("accounts:verify_reply_to", args=[REPLY_TO.make(user, reply_to_email)])
+    _send(
+        to=reply_to_email,
+        template="reply_to",
+        context={
+            "user": user,
+            "email": reply_to_email,
+            "link": link,
+            "max_age_days": settings.ACCOUNT_VERIFICATION_MAX_AGE // 86400,
+        },
+        recipient=user,
+    )
+    return True
+
+
+def reply_to_verify(*, user: User, email: str) -> User:
+    user.reply_to_verified = True
+    user.save(update_fields=["reply_to_verified"])
     return user
 
 

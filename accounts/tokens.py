@@ -1,7 +1,8 @@
 """Signed links that verify an email address.
 
 A link carries the user's id, the address to verify and a fingerprint of the
-account's state (its current address and whether that address is verified).
+account's state (its current address and whether that address is verified;
+for the mailings' reply-to address, that address and its verified flag).
 Using the link changes that state, so a link works once; the signature's
 timestamp makes it expire after settings.ACCOUNT_VERIFICATION_MAX_AGE.
 """
@@ -37,28 +38,49 @@ class Verification:
     email: str
 
 
-def _fingerprint(user: User) -> str:
-    return salted_hmac(SALT, f"{user.pk}|{user.email}|{user.is_verified}").hexdigest()[:20]
+class EmailLink:
+    """Signed one-use links that prove someone reads an address.
+
+    `state(user)` is the part of the account the link changes (for the
+    account email: its address and whether it is verified), so opening the
+    link makes every earlier link for the same purpose stale."""
+
+    def __init__(self, salt: str, state):
+        self.salt = salt
+        self.state = state
+
+    def _fingerprint(self, user: User) -> str:
+        return salted_hmac(self.salt, f"{user.pk}|{self.state(user)}").hexdigest()[:20]
+
+    def make(self, user: User, email: str) -> str:
+        return signing.dumps({"u": user.pk, "e": email, "s": self._fingerprint(user)}, salt=self.salt)
+
+    def read(self, token: str) -> Verification:
+        try:
+            data = signing.loads(token, salt=self.salt, max_age=settings.ACCOUNT_VERIFICATION_MAX_AGE)
+        except signing.SignatureExpired as exc:
+            raise TokenError(TokenError.EXPIRED) from exc
+        except signing.BadSignature as exc:
+            raise TokenError(TokenError.INVALID) from exc
+        if not isinstance(data, dict) or not {"u", "e", "s"} <= data.keys():
+            raise TokenError(TokenError.INVALID)
+        user = User.objects.filter(pk=data["u"]).first()
+        if user is None or not constant_time_compare(data["s"], self._fingerprint(user)):
+            raise TokenError(TokenError.USED)
+        return Verification(user=user, email=data["e"])
+
+
+ACCOUNT_EMAIL = EmailLink(SALT, lambda user: f"{user.email}|{user.is_verified}")
+REPLY_TO = EmailLink("accounts.verify-reply-to", lambda user: f"{user.reply_to_email}|{user.reply_to_verified}")
 
 
 def make_verification_token(user: User, *, email: str | None = None) -> str:
     """A link token for `email` (the user's own address by default, or a new one)."""
-    return signing.dumps({"u": user.pk, "e": email or user.email, "s": _fingerprint(user)}, salt=SALT)
+    return ACCOUNT_EMAIL.make(user, email or user.email)
 
 
 def read_verification_token(token: str) -> Verification:
-    try:
-        data = signing.loads(token, salt=SALT, max_age=settings.ACCOUNT_VERIFICATION_MAX_AGE)
-    except signing.SignatureExpired as exc:
-        raise TokenError(TokenError.EXPIRED) from exc
-    except signing.BadSignature as exc:
-        raise TokenError(TokenError.INVALID) from exc
-    if not isinstance(data, dict) or not {"u", "e", "s"} <= data.keys():
-        raise TokenError(TokenError.INVALID)
-    user = User.objects.filter(pk=data["u"]).first()
-    if user is None or not constant_time_compare(data["s"], _fingerprint(user)):
-        raise TokenError(TokenError.USED)
-    return Verification(user=user, email=data["e"])
+    return ACCOUNT_EMAIL.read(token)
 
 
 # --- API tokens ---------------------------------------------------------------------

@@ -13,7 +13,7 @@ from django.views import i18n as i18n_views
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import forms, selectors, services
-from accounts.tokens import TokenError, read_verification_token
+from accounts.tokens import REPLY_TO, TokenError, read_verification_token
 
 BACKEND = "accounts.backends.EmailBackend"
 
@@ -148,6 +148,7 @@ def _profile_page(request, *, form=None, token_form=None, new_token=None, status
     context = {
         "form": form or forms.ProfileForm(instance=user),
         "email_form": forms.EmailChangeForm(user=user),
+        "sender_form": _sender_form(user),
         "token_form": token_form or forms.ApiTokenForm(),
         "api_tokens": selectors.api_tokens_of(user),
         "new_token": new_token,
@@ -173,6 +174,44 @@ def api_token_revoke(request, pk):
     services.api_token_revoke(token=token)
     messages.success(request, _("The token “%(name)s” is revoked.") % {"name": token.name})
     return redirect("accounts:profile")
+
+
+def _sender_form(user, data=None):
+    return forms.SenderForm(data, initial={"sender_name": user.sender_name, "reply_to_email": user.reply_to_email})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def sender(request):
+    form = _sender_form(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = request.user
+        if not services.sender_update(user=user, **form.cleaned_data):
+            messages.warning(request, _("A link was sent to this address a moment ago. Please wait a minute."))
+        elif user.reply_to_email and not user.reply_to_verified:
+            messages.info(
+                request,
+                _("Sender saved. We sent a link to %(email)s: replies go there once you open it.")
+                % {"email": user.reply_to_email},
+            )
+        else:
+            messages.success(request, _("Sender saved."))
+        return redirect("accounts:profile")
+    return render(request, "accounts/sender.html", {"form": form})
+
+
+@require_GET  # not HEAD: link checkers that only peek must not use the link up
+def verify_reply_to(request, token):
+    """Opening the emailed link proves the customer reads their reply-to address."""
+    try:
+        verification = REPLY_TO.read(token)
+    except TokenError as error:
+        return render(request, "accounts/verify_failed.html", {"reason": error.reason}, status=400)
+    if verification.email != verification.user.reply_to_email:
+        return render(request, "accounts/verify_failed.html", {"reason": TokenError.USED}, status=400)
+    services.reply_to_verify(user=verification.user, email=verification.email)
+    messages.success(request, _("Replies to your mailings now go to %(email)s.") % {"email": verification.email})
+    return redirect("accounts:profile" if request.user.is_authenticated else "accounts:login")
 
 
 @login_required

@@ -23,6 +23,8 @@ sys.path.insert(0, str(ROOT))
 TMP = Path(tempfile.mkdtemp(prefix="mailsite-bench-"))
 os.environ.setdefault("DATABASE_URL", f"sqlite:///{TMP / 'bench.sqlite3'}")
 os.environ.setdefault("REDIS_URL", "")
+# As measured before DEBUG became off by default: development settings, the same for every run.
+os.environ.setdefault("DJANGO_DEBUG", "true")
 os.environ["MEDIA_ROOT"] = str(TMP / "media")
 os.environ["LOG_LEVEL"] = "WARNING"
 os.environ["DJANGO_SETTINGS_MODULE"] = "mailsite.settings"

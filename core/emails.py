@@ -15,7 +15,7 @@ permanent one (5xx) is kept as failed with the server's reply.
 
 import logging
 from datetime import timedelta
-from email.utils import parseaddr
+from email.utils import make_msgid, parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -24,7 +24,7 @@ from django.utils import timezone
 from django_q.conf import Conf
 
 from core.models import OutgoingEmail
-from mailings.engine import NETWORK_ERRORS, Fault, Outcome, backoff, enqueue, get_transport
+from mailings.engine import Outcome, backoff, enqueue, send_one, site_domain
 
 logger = logging.getLogger(__name__)
 
@@ -61,22 +61,17 @@ def _claim(limit: int) -> list[OutgoingEmail]:
 
 
 def _send(message: EmailMessage) -> Outcome:
-    transport = get_transport()
-    try:
-        opened = transport.open()
-        if not opened.ok:
-            return opened
-        payload = message.message().as_bytes(linesep="\r\n") if transport.wants_bytes else message
-        return transport.send(parseaddr(message.from_email)[1], parseaddr(message.to[0])[1], payload)
-    except NETWORK_ERRORS as exc:
-        return Outcome(Fault.RECONNECT, None, f"{type(exc).__name__}: {exc}")
-    finally:
-        transport.close()
+    def payload(wants_bytes):
+        return message.message().as_bytes(linesep="\r\n") if wants_bytes else message
+
+    return send_one(parseaddr(message.from_email)[1], parseaddr(message.to[0])[1], payload)
 
 
 def deliver(email: OutgoingEmail) -> str:
     """Send one email of the outbox now; its new state ("sent", "pending" for a retry, "failed")."""
-    outcome = _send(EmailMessage(email.subject, email.body, settings.DEFAULT_FROM_EMAIL, [email.to]))
+    # A Message-ID on the site's domain, not the worker's host name (Django's default).
+    headers = {"Message-ID": make_msgid(domain=site_domain())}
+    outcome = _send(EmailMessage(email.subject, email.body, settings.DEFAULT_FROM_EMAIL, [email.to], headers=headers))
     email.tries += 1
     email.last_reply = outcome.reply[:2000]
     if outcome.ok:

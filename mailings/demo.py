@@ -14,6 +14,7 @@ from mailings import selectors, services
 from mailings.models import Attempt, AttemptStatus, Mailing, MailingStatus, Message, Periodicity, Run, RunStatus
 
 CUSTOMER_EMAIL = "customer@mailsite.test"
+DEMO_SENDER_NAME = "Northwind Knitwear"
 
 DEMO_CLIENTS = [
     ("ann.smith@example.org", "Ann Smith", "Met at the spring fair"),
@@ -30,9 +31,29 @@ DEMO_CLIENTS = [
 ]
 
 DEMO_MESSAGES = [
-    ("Our autumn newsletter", "Hello,\n\nHere is what is new this autumn.\n\nBest wishes,\nThe team\n"),
-    ("Spring sale: 20% off", "Hello,\n\nOur spring sale starts next week: 20% off everything.\n\nSee you soon!\n"),
-    ("Welcome to our list", "Hello,\n\nThanks for joining our list. We write once a week at most.\n"),
+    (
+        "Our autumn newsletter",
+        (
+            '## Hello, {{ first_name|default:"friend" }}!\n\n'
+            "Here is what is new this autumn:\n\n"
+            "- a **warmer** range of knitwear, made in our own workshop;\n"
+            "- longer opening hours on Saturdays, from nine to six;\n"
+            "- a reading corner with coffee for our regular customers.\n\n"
+            "Come and see us, or reply to this email if you have a question.\n\n"
+            "Best wishes,  \nThe team\n"
+        ),
+    ),
+    (
+        "Spring sale: 20% off",
+        (
+            'Hello, {{ full_name|default:"friend" }}.\n\n'
+            "Our spring sale starts next week: 20% off everything.\n\nSee you soon!\n"
+        ),
+    ),
+    (
+        "Welcome to our list",
+        'Hello, {{ first_name|default:"friend" }}.\n\nThanks for joining our list. We write once a week at most.\n',
+    ),
 ]
 
 
@@ -40,6 +61,9 @@ def load(stdout):
     user = User.objects.filter(email=CUSTOMER_EMAIL).first()
     if user is None:
         return
+    if not user.sender_name:
+        user.sender_name = DEMO_SENDER_NAME
+        user.save(update_fields=["sender_name"])
     for email, full_name, comment in DEMO_CLIENTS:
         if not selectors.client_email_taken(owner=user.pk, email=email):
             services.client_create(owner=user, email=email, full_name=full_name, comment=comment)

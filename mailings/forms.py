@@ -17,7 +17,8 @@ from accounts.locale import zone
 from core.normalize import normalize_email
 from mailings import selectors
 from mailings.imports import OnExisting
-from mailings.models import AttemptStatus, Client, Mailing, Message, Periodicity
+from mailings.models import AttemptStatus, BodyFormat, Client, Mailing, Message, Periodicity
+from mailings.rendering import check_body, check_subject
 
 DATETIME_LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 # The mailing form lists this many clients as checkboxes; beyond it the search
@@ -68,8 +69,8 @@ class ClientImportForm(forms.Form):
     file = forms.FileField(
         label=_("CSV file"),
         help_text=_(
-            "A header row naming the columns email, full name and comment; UTF-8 (with or without BOM); "
-            "comma or semicolon separated."
+            "A header row naming the columns email, full name, comment and unsubscribed (yes marks the client "
+            "unsubscribed; no or empty changes nothing); UTF-8 (with or without BOM); comma or semicolon separated."
         ),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )
@@ -92,15 +93,41 @@ class ClientImportForm(forms.Form):
 class MessageForm(forms.ModelForm):
     class Meta:
         model = Message
-        fields = ["subject", "body"]
-        widgets = {"body": forms.Textarea(attrs={"rows": 12})}
+        fields = ["subject", "body_format", "body"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 14, "class": "font-monospace"})}
+        help_texts = {
+            "body": _(
+                "Markdown: **bold**, *italic*, [link](https://example.com), # heading, - list. "
+                "Placeholders: {{ full_name }}, {{ first_name }}, {{ email }}, "
+                'with a default for an empty value: {{ first_name|default:"friend" }}.'
+            )
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["body_format"].required = False
+
+    def clean_body_format(self):
+        return self.cleaned_data["body_format"] or BodyFormat.MARKDOWN
 
     def clean_subject(self):
-        subject = self.cleaned_data["subject"]
-        # A line break in a header would start a new header (and Django refuses to send it).
-        if "\r" in subject or "\n" in subject:
-            raise ValidationError(_("The subject must be a single line."), code="line_break")
-        return subject
+        return check_subject(self.cleaned_data["subject"])
+
+    def clean_body(self):
+        return check_body(self.cleaned_data["body"])
+
+
+class PreviewForm(forms.Form):
+    """What the live preview renders: the unsaved form, for a client the user picks."""
+
+    subject = forms.CharField(required=False, max_length=255)
+    body = forms.CharField(required=False, strip=False)
+    body_format = forms.ChoiceField(choices=BodyFormat.choices, required=False)
+    preview_client = forms.ModelChoiceField(queryset=Client.objects.none(), required=False)
+
+    def __init__(self, *args, owner, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["preview_client"].queryset = selectors.owned_clients(owner)
 
 
 class DateTimeLocalInput(forms.DateTimeInput):

@@ -33,12 +33,18 @@ HEADER_ALIASES = {
     "name": "full_name",
     "comment": "comment",
     "comments": "comment",
+    "unsubscribed": "unsubscribed",
 }
-COLUMNS = ("email", "full_name", "comment")
+COLUMNS = ("email", "full_name", "comment", "unsubscribed")
+# An "unsubscribed" cell: yes marks the client unsubscribed; no or empty changes nothing
+# (an import never subscribes anyone again).
+YES = {"yes", "y", "true", "1", "x", "да", "д"}
+NO = {"", "no", "n", "false", "0", "нет", "н"}
 COLUMN_LABELS = {
     "email": gettext_lazy("email"),
     "full_name": gettext_lazy("full name"),
     "comment": gettext_lazy("comment"),
+    "unsubscribed": gettext_lazy("unsubscribed"),
 }
 
 
@@ -87,6 +93,7 @@ class ClientRow:
     email: str
     full_name: str
     comment: str
+    unsubscribed: bool = False
 
 
 @dataclass
@@ -208,7 +215,14 @@ def read_client_dicts(rows: list, report: ImportReport) -> list[ClientRow]:
             values[column] = value
         else:
             present.update(column for column in COLUMNS if column in row)
-            result = validate_client_row(index, values["email"], values["full_name"], values["comment"], seen)
+            result = validate_client_row(
+                index,
+                values["email"],
+                values["full_name"],
+                values["comment"],
+                seen,
+                unsubscribed=values["unsubscribed"],
+            )
             if isinstance(result, RowError):
                 if result.code == "duplicate":
                     result = RowError(
@@ -248,10 +262,13 @@ def _validate(row: list[str], line: int, positions: dict[str, int], width: int, 
         row[positions["full_name"]] if "full_name" in positions else "",
         row[positions["comment"]] if "comment" in positions else "",
         seen,
+        unsubscribed=row[positions["unsubscribed"]] if "unsubscribed" in positions else "",
     )
 
 
-def validate_client_row(line: int, email: str, full_name: str, comment: str, seen: dict[str, int]):
+def validate_client_row(
+    line: int, email: str, full_name: str, comment: str, seen: dict[str, int], *, unsubscribed: str = ""
+):
     """One client of an import (CSV or the API's bulk upsert): a ClientRow, or the RowError that rejects it.
 
     `seen` maps the emails accepted so far to their line, to refuse duplicates within one upload."""
@@ -276,7 +293,10 @@ def validate_client_row(line: int, email: str, full_name: str, comment: str, see
         return RowError(
             line, _("duplicate of line %(line)s in this file") % {"line": seen[email]}, email, code="duplicate"
         )
-    return ClientRow(line, email, full_name, comment)
+    unsubscribed = unsubscribed.strip().lower()
+    if unsubscribed not in YES | NO:
+        return RowError(line, _("“unsubscribed” must be yes, no or empty"), email, code="invalid", field="unsubscribed")
+    return ClientRow(line, email, full_name, comment, unsubscribed in YES)
 
 
 def _valid_email(email: str) -> bool:

@@ -19,6 +19,14 @@ from core.models import TimeStampedModel
 from core.normalize import normalize_email
 
 
+class UnsubscribeSource(models.TextChoices):
+    LINK = "link", _("Unsubscribe page")
+    ONE_CLICK = "one_click", _("One-click unsubscribe")
+    EMAIL = "email", _("Unsubscribe email")
+    OWNER = "owner", _("By you")
+    IMPORT = "import", _("CSV import")
+
+
 class Client(TimeStampedModel):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="clients", verbose_name=_("owner")
@@ -26,6 +34,17 @@ class Client(TimeStampedModel):
     email = models.EmailField(_("email"))
     full_name = models.CharField(_("full name"), max_length=255, blank=True)
     comment = models.TextField(_("comment"), blank=True)
+    # Suppression: set by the recipient (unsubscribe link), the owner or an
+    # import; cleared only by the owner's explicit re-subscribe.
+    unsubscribed_at = models.DateTimeField(_("unsubscribed"), null=True, blank=True)
+    unsubscribe_source = models.CharField(
+        _("unsubscribed by"), max_length=10, choices=UnsubscribeSource.choices, blank=True
+    )
+    # Hard bounces ("mailbox does not exist") counted once per run; two mark the client bounced.
+    hard_bounces = models.PositiveSmallIntegerField(_("hard bounces"), default=0)
+    last_bounce_run_id = models.BigIntegerField(null=True, blank=True, editable=False)
+    bounced_at = models.DateTimeField(_("bounced"), null=True, blank=True)
+    bounce_reply = models.TextField(_("bounce reply"), blank=True)
 
     class Meta:
         verbose_name = _("client")
@@ -42,15 +61,24 @@ class Client(TimeStampedModel):
         self.email = normalize_email(self.email)
         super().save(*args, **kwargs)
 
+    @property
+    def is_suppressed(self) -> bool:
+        return bool(self.unsubscribed_at or self.bounced_at)
+
+
+class BodyFormat(models.TextChoices):
+    MARKDOWN = "markdown", _("Markdown")
+    TEXT = "text", _("Plain text")
+
 
 class Message(TimeStampedModel):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="messages", verbose_name=_("owner")
     )
     subject = models.CharField(_("subject"), max_length=255)
-    body = models.TextField(_("body"), help_text=_("Plain text."))
-    # Room for an HTML alternative later; empty means plain text only.
-    html_body = models.TextField(_("HTML body"), blank=True)
+    body = models.TextField(_("body"))
+    # Messages written before Markdown keep being sent as the plain text they are.
+    body_format = models.CharField(_("format"), max_length=10, choices=BodyFormat.choices, default=BodyFormat.MARKDOWN)
 
     class Meta:
         verbose_name = _("message")
@@ -173,6 +201,8 @@ class Run(models.Model):
     pause_reason = models.TextField(_("pause reason"), blank=True)
     # A site-wide sending limit was reached: chunks start again at this time.
     waiting_until = models.DateTimeField(_("waiting for the sending limit until"), null=True, blank=True)
+    # Of those, left out at the start because they unsubscribed or bounced.
+    suppressed_count = models.PositiveIntegerField(_("left out"), default=0)
     # Touched by every chunk at work; the sweeper re-enqueues chunks of a run
     # whose heartbeat went quiet (a lost broker message, a killed cluster).
     heartbeat_at = models.DateTimeField(_("heartbeat"), null=True, blank=True)

@@ -7,6 +7,7 @@ permission (managers) and superusers see every row.
 """
 
 from datetime import timedelta
+from email.utils import formataddr, parseaddr
 
 from django.conf import settings
 from django.db.models import Case, Count, F, FloatField, Max, OuterRef, Q, Subquery, Sum, When
@@ -15,7 +16,9 @@ from django.utils import timezone
 from guardian.shortcuts import get_objects_for_user
 
 from core.normalize import normalize_email
+from mailings import subscriptions
 from mailings.models import Attempt, Client, Mailing, MailingStatus, Message, Run
+from mailings.rendering import CompiledMessage, Recipient
 
 
 def _visible(user, model, queryset=None, perm="view", *, owned_only=False):
@@ -142,6 +145,7 @@ def with_stats(mailings):
             runs_total=Count("runs"),
             sent_total=Coalesce(Sum("runs__sent_count"), 0),
             failed_total=Coalesce(Sum("runs__failed_count"), 0),
+            suppressed_total=Coalesce(Sum("runs__suppressed_count"), 0),
             last_run_at=Max("runs__started_at"),
             recipients_total=_recipients_count(),
         )
@@ -161,7 +165,10 @@ def owned_mailings_with_stats(user):
 def run_totals(runs) -> dict:
     """The reports page's bottom line over these runs, summed in one query."""
     totals = runs.aggregate(
-        runs=Count("pk"), sent=Coalesce(Sum("sent_count"), 0), failed=Coalesce(Sum("failed_count"), 0)
+        runs=Count("pk"),
+        sent=Coalesce(Sum("sent_count"), 0),
+        failed=Coalesce(Sum("failed_count"), 0),
+        suppressed=Coalesce(Sum("suppressed_count"), 0),
     )
     totals["attempts"] = totals["sent"] + totals["failed"]
     totals["success_rate"] = _percent(totals["sent"], totals["failed"])
@@ -204,7 +211,10 @@ def mailing_runs(user, mailing):
 
 def mailing_totals(user, mailing) -> dict:
     totals = mailing_runs(user, mailing).aggregate(
-        runs=Count("pk"), sent=Coalesce(Sum("sent_count"), 0), failed=Coalesce(Sum("failed_count"), 0)
+        runs=Count("pk"),
+        sent=Coalesce(Sum("sent_count"), 0),
+        failed=Coalesce(Sum("failed_count"), 0),
+        suppressed=Coalesce(Sum("suppressed_count"), 0),
     )
     totals["success_rate"] = _percent(totals["sent"], totals["failed"])
     return totals
@@ -223,7 +233,8 @@ def mailing_recipient_ids(mailing) -> set[int]:
 
 def clients_export_rows(queryset):
     """Rows of the clients CSV, in the import's own format."""
-    return queryset.order_by("email", "pk").values_list("email", "full_name", "comment").iterator(chunk_size=2000)
+    rows = queryset.order_by("email", "pk").values_list("email", "full_name", "comment", "unsubscribed_at")
+    return ((*row[:3], "yes" if row[3] else "") for row in rows.iterator(chunk_size=2000))
 
 
 def attempts_export_rows(queryset):
@@ -235,11 +246,22 @@ def attempts_export_rows(queryset):
 
 
 def message_preview(message, client) -> dict:
-    """What `client` would receive: the message is the same for every recipient but for To."""
+    """What `client` would receive: the subject, the text part and the HTML part, personalised."""
+    owner = message.owner
+    compiled = CompiledMessage(
+        subject=message.subject, body=message.body, body_format=message.body_format, sender_name=owner.mail_sender_name
+    )
+    recipient = Recipient(
+        email=client.email,
+        full_name=client.full_name,
+        unsubscribe_url=subscriptions.unsubscribe_url(owner.pk, client.pk),
+    )
+    text, html = compiled.render(recipient)
+    default_name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
     return {
-        "from_email": settings.DEFAULT_FROM_EMAIL,
+        "from_email": formataddr((owner.mail_sender_name or default_name, address)),
         "to": client.email,
         "subject": message.subject,
-        "body": message.body,
-        "html_body": message.html_body,
+        "body": text,
+        "html_body": html,
     }

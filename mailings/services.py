@@ -2,14 +2,17 @@
 
 import logging
 
+from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django_q.tasks import async_task
 from guardian.shortcuts import assign_perm
 from wagtail.log_actions import log
 
@@ -23,13 +26,22 @@ from mailings.imports import (
     read_client_dicts,
     read_clients_csv,
 )
-from mailings.models import Client, ClientUserObjectPermission, Mailing, Message, Run
+from mailings.models import (
+    BodyFormat,
+    Client,
+    ClientUserObjectPermission,
+    Mailing,
+    Message,
+    Run,
+    UnsubscribeSource,
+)
 from mailings.signals import mailings_changed
 from mailings.transitions import OwnerAction
 
 logger = logging.getLogger(__name__)
 
 OWNER_PERMS = ("view", "change", "delete")
+TEST_SEND_KEY_PREFIX = "mailings:test-send:"
 
 
 def grant_owner_perms(obj, user):
@@ -192,8 +204,16 @@ def _grant_import_perms(owner, emails, permissions):
 
 def _import_batch(owner, batch, on_existing, report, permissions):
     existing = selectors.client_ids_by_email(owner=owner, emails=(row.email for row in batch))
+    now = timezone.now()
     new = [
-        Client(owner_id=owner.pk, email=row.email, full_name=row.full_name, comment=row.comment)
+        Client(
+            owner_id=owner.pk,
+            email=row.email,
+            full_name=row.full_name,
+            comment=row.comment,
+            unsubscribed_at=now if row.unsubscribed else None,
+            unsubscribe_source=UnsubscribeSource.IMPORT if row.unsubscribed else "",
+        )
         for row in batch
         if row.email not in existing
     ]
@@ -202,8 +222,13 @@ def _import_batch(owner, batch, on_existing, report, permissions):
     report.created += len(new)
     update_fields = [c for c in ("full_name", "comment") if c in report.columns]
     matched = [row for row in batch if row.email in existing]
+    # An opt-out in the file is honoured whatever `on_existing` says; nothing here subscribes anyone.
+    opted_out = [existing[row.email] for row in matched if row.unsubscribed]
+    if opted_out:
+        Client.objects.filter(pk__in=opted_out, unsubscribed_at__isnull=True).update(
+            unsubscribed_at=now, unsubscribe_source=UnsubscribeSource.IMPORT, updated_at=now
+        )
     if on_existing == OnExisting.UPDATE and update_fields and matched:
-        now = timezone.now()
         Client.objects.bulk_update(
             [
                 Client(pk=existing[row.email], full_name=row.full_name, comment=row.comment, updated_at=now)
@@ -224,19 +249,36 @@ class MessageInUseError(ValidationError):
 
 
 @transaction.atomic
-def message_create(*, owner, subject: str, body: str) -> Message:
-    message = Message.objects.create(owner=owner, subject=subject.strip(), body=body)
+def message_create(*, owner, subject: str, body: str, body_format: str = BodyFormat.MARKDOWN) -> Message:
+    message = Message.objects.create(owner=owner, subject=subject.strip(), body=body, body_format=body_format)
     grant_owner_perms(message, owner)
     return message
 
 
 @transaction.atomic
-def message_update(*, message: Message, subject: str, body: str) -> Message:
+def message_update(*, message: Message, subject: str, body: str, body_format: str = BodyFormat.MARKDOWN) -> Message:
     message.subject = subject.strip()
     message.body = body
+    message.body_format = body_format
     message.save()
     # A later run sends the new text; nothing to reschedule.
     return message
+
+
+def message_send_test(*, message: Message, client: Client | None = None) -> bool:
+    """Queue a test of the message to its owner's own (verified) address,
+    rendered for `client`. False when the owner sent one a moment ago."""
+    if client is not None:
+        _owned_or_error(client, message.owner, _("A client"))
+    key = f"{TEST_SEND_KEY_PREFIX}{message.owner_id}"
+    if cache.add(key, 1, timeout=settings.MAILINGS_TEST_SEND_THROTTLE_SECONDS) is False:
+        return False
+    transaction.on_commit(
+        lambda: async_task(
+            "mailings.tasks.send_sample", message.pk, client.pk if client else None, group="mailings-test"
+        )
+    )
+    return True
 
 
 @transaction.atomic

@@ -49,3 +49,13 @@ def send_chunk(run_id: int):
         logger.exception("send_chunk(%s) failed; its claims go stale and are taken back", run_id)
         return "error"
     return {"run": run_id, "claimed": result.claimed, "sent": result.sent, "retry": result.retry}
+
+
+def send_sample(message_id: int, client_id: int | None = None):
+    """A test message to the message's owner (see mailings.engine.sample)."""
+    try:
+        outcome = engine.send_sample(message_id=message_id, client_id=client_id)
+    except TASK_ERRORS:
+        logger.exception("send_sample(%s) failed", message_id)
+        return "error"
+    return outcome.reply

@@ -1,6 +1,6 @@
-from django.urls import path
+from django.urls import path, re_path
 
-from mailings import views
+from mailings import message_views, views
 
 app_name = "mailings"
 
@@ -16,6 +16,15 @@ urlpatterns = [
     path("messages/", views.message_list, name="message_list"),
     path("messages/new/", views.message_create, name="message_create"),
     path("messages/<int:pk>/", views.message_preview, name="message_preview"),
+    path("messages/render/", message_views.message_render_draft, name="message_render_draft"),
+    path("messages/<int:pk>/render/", message_views.message_render, name="message_render"),
+    path("messages/<int:pk>/send-test/", message_views.message_send_test, name="message_send_test"),
+    path("mailings/<int:pk>/send-test/", message_views.mailing_send_test, name="mailing_send_test"),
+    re_path(
+        r"^clients/(?P<pk>[0-9]+)/(?P<action>unsubscribe|resubscribe|clear-bounce)/$",
+        message_views.client_subscription,
+        name="client_subscription",
+    ),
     path("messages/<int:pk>/edit/", views.message_update, name="message_update"),
     path("messages/<int:pk>/delete/", views.message_delete, name="message_delete"),
     path("mailings/", views.mailing_list, name="mailing_list"),

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -27,6 +28,7 @@ PER_PAGE = 25
 LATEST_ATTEMPTS = 10
 IMPORT_ERRORS_SHOWN = 100
 CLIENT_SEARCH_RESULTS = 50
+PREVIEW_CLIENTS = 200
 
 
 def customer_required(view):
@@ -181,7 +183,7 @@ def client_search(request):
 def client_export(request):
     rows = selectors.clients_export_rows(selectors.owned_clients(request.user))
     filename = f"clients-{timezone.localdate():%Y-%m-%d}.csv"
-    return _csv_response(filename, ["email", "full_name", "comment"], rows)
+    return _csv_response(filename, ["email", "full_name", "comment", "unsubscribed"], rows)
 
 
 # --- Messages ---------------------------------------------------------------------
@@ -203,7 +205,7 @@ def message_create(request):
         message = services.message_create(owner=request.user, **form.cleaned_data)
         messages.success(request, _("Message “%(subject)s” saved.") % {"subject": message.subject})
         return redirect("mailings:message_preview", pk=message.pk)
-    return render(request, "mailings/message_form.html", {"form": form})
+    return render(request, "mailings/message_form.html", _message_form_context(request, form))
 
 
 @customer_required
@@ -211,7 +213,26 @@ def message_preview(request, pk):
     message = get_object_or_404(selectors.owned_messages(request.user), pk=pk)
     if not_allowed := _read_only(request):
         return not_allowed
-    return render(request, "mailings/message_preview.html", {"message": message})
+    selected = request.GET.get("preview_client", "")
+    selected = int(selected) if selected.isdigit() else None
+    render_src = reverse("mailings:message_render", args=[message.pk]) + f"?client={selected or ''}"
+    context = {
+        "message": message,
+        "preview_clients": message_preview_clients(request.user),
+        "selected_client": selected,
+        "render_src": render_src,
+    }
+    return render(request, "mailings/message_preview.html", context)
+
+
+def _message_form_context(request, form, **extra):
+    return {"form": form, "preview_clients": message_preview_clients(request.user), **extra}
+
+
+def message_preview_clients(user):
+    """The clients a message preview can be rendered for: the latest added first
+    (a list of any size stays a short menu)."""
+    return selectors.owned_clients(user).order_by("-created_at", "-pk")[:PREVIEW_CLIENTS]
 
 
 @customer_required
@@ -223,7 +244,7 @@ def message_update(request, pk):
         services.message_update(message=message, **form.cleaned_data)
         messages.success(request, _("Message “%(subject)s” saved.") % {"subject": message.subject})
         return redirect("mailings:message_preview", pk=message.pk)
-    return render(request, "mailings/message_form.html", {"form": form, "message": message})
+    return render(request, "mailings/message_form.html", _message_form_context(request, form, message=message))
 
 
 @customer_required

@@ -85,13 +85,24 @@ class MailingAdmin(SelectorModelAdmin):
 class ClientAdmin(SelectorModelAdmin):
     model = Client
     menu_icon = "group"
-    list_display = ("email", "full_name", "owner", "created_at")
-    list_filter = ("created_at",)
+    list_display = ("email", "full_name", "owner", "unsubscribed_at", "bounced_at", "created_at")
+    list_filter = ("created_at", "unsubscribe_source")
     search_fields = ("email", "full_name", "owner__email")
     list_select_related = ("owner",)
     inspect_view_class = HistoryInspectView
     inspect_template_name = "mailings/admin/inspect.html"
-    inspect_view_fields = ("email", "full_name", "comment", "owner", "created_at", "updated_at")
+    inspect_view_fields = (
+        "email",
+        "full_name",
+        "comment",
+        "owner",
+        "unsubscribed_at",
+        "unsubscribe_source",
+        "bounced_at",
+        "bounce_reply",
+        "created_at",
+        "updated_at",
+    )
 
     def rows_for(self, user):
         return selectors.clients_for_user(user)
@@ -106,7 +117,7 @@ class MessageAdmin(SelectorModelAdmin):
     list_select_related = ("owner",)
     inspect_view_class = HistoryInspectView
     inspect_template_name = "mailings/admin/inspect.html"
-    inspect_view_fields = ("subject", "body", "owner", "created_at", "updated_at")
+    inspect_view_fields = ("subject", "body_format", "body", "owner", "created_at", "updated_at")
 
     def rows_for(self, user):
         return selectors.messages_for_user(user)

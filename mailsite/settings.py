@@ -466,3 +466,11 @@ MAILINGS_RATE_PER_DAY = optional_int("MAILINGS_RATE_PER_DAY")
 MAILINGS_RATE_MAX_SLEEP_SECONDS = env.float("MAILINGS_RATE_MAX_SLEEP_SECONDS", default=5.0)
 # A new customer's daily quota (messages per day); empty = unlimited. Managers change it per customer.
 MAILINGS_DAILY_QUOTA = optional_int("MAILINGS_DAILY_QUOTA")
+# --- Deliverable mail (README "Mailings as email") ------------------------------
+# DKIM signing of mailing emails; all three (or the key file) set, or none.
+DKIM_DOMAIN = env("DKIM_DOMAIN", default="")
+DKIM_SELECTOR = env("DKIM_SELECTOR", default="")
+DKIM_PRIVATE_KEY = env("DKIM_PRIVATE_KEY", default="")
+DKIM_PRIVATE_KEY_FILE = env("DKIM_PRIVATE_KEY_FILE", default="")
+# Seconds between two test messages a customer sends to themself.
+MAILINGS_TEST_SEND_THROTTLE_SECONDS = env.int("MAILINGS_TEST_SEND_THROTTLE_SECONDS", default=10)

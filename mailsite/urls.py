@@ -22,6 +22,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("app/", include("mailings.urls")),
     path("api/v1/", include("api.urls")),
+    path("unsubscribe/", include("mailings.unsubscribe_views")),
     path("sitemap.xml", sitemap, {"sitemaps": {"pages": AllLanguagesSitemap}}),
     # Browsers ask for /favicon.ico whatever the page says.
     path("favicon.ico", core_views.favicon),

@@ -2,7 +2,8 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from api.serializers.fields import StrictCharField, id_field
-from mailings.models import Attempt, AttemptStatus, Mailing, Message, Periodicity, Run, RunStatus
+from mailings.models import Attempt, AttemptStatus, BodyFormat, Mailing, Message, Periodicity, Run, RunStatus
+from mailings.rendering import check_body, check_subject
 
 # Recipients named by id per request (one query); "all_clients" has no limit.
 MAX_CLIENT_IDS = 10_000
@@ -10,12 +11,21 @@ MAX_CLIENT_IDS = 10_000
 
 class MessageSerializer(serializers.ModelSerializer):
     subject = StrictCharField(max_length=255)
-    body = StrictCharField()
+    body = StrictCharField(
+        help_text=_('Markdown (or plain text), with placeholders such as {{ full_name|default:"friend" }}.')
+    )
+    body_format = serializers.ChoiceField(choices=BodyFormat.choices, default=BodyFormat.MARKDOWN)
 
     class Meta:
         model = Message
-        fields = ["id", "subject", "body", "created_at", "updated_at"]
+        fields = ["id", "subject", "body", "body_format", "created_at", "updated_at"]
         read_only_fields = ["id", "created_at", "updated_at"]
+
+    def validate_subject(self, value):
+        return check_subject(value)
+
+    def validate_body(self, value):
+        return check_body(value)
 
 
 class PreviewParamsSerializer(serializers.Serializer):
@@ -38,6 +48,9 @@ class MailingStatsSerializer(serializers.Serializer):
     sent = serializers.IntegerField(source="sent_total")
     failed = serializers.IntegerField(source="failed_total")
     attempts = serializers.IntegerField(source="attempts_total")
+    suppressed = serializers.IntegerField(
+        source="suppressed_total", help_text=_("Clients left out of runs because they had unsubscribed or bounced.")
+    )
     success_rate = serializers.FloatField(allow_null=True, help_text=_("Percent; null before anything was sent."))
     last_run_at = serializers.DateTimeField(allow_null=True)
 
@@ -167,4 +180,5 @@ class ReportTotalsSerializer(serializers.Serializer):
     sent = serializers.IntegerField()
     failed = serializers.IntegerField()
     attempts = serializers.IntegerField()
+    suppressed = serializers.IntegerField()
     success_rate = serializers.FloatField(allow_null=True)

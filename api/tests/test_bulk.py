@@ -61,7 +61,8 @@ def test_skip_keeps_existing_clients(api, user):
 
 def test_ten_thousand_rows_in_queries_per_batch_not_per_row(api, user, django_assert_max_num_queries):
     rows = [{"email": f"c{i}@example.org", "full_name": f"Client {i}"} for i in range(10_000)]
-    with django_assert_max_num_queries(150):  # ~11 per batch of 1,000 on SQLite
+    # ~17 per batch of 1,000 on SQLite: its 999-variable limit splits each batch's INSERT by the client's width.
+    with django_assert_max_num_queries(200):
         body = api.post(URL, {"clients": rows}, format="json").json()
     assert body["created"] == 10_000
     assert body["error_count"] == 0

@@ -89,7 +89,7 @@ def test_delete(api, user):
 def test_list_has_the_reports_numbers(api, user, other_user):
     mailing = MailingFactory(owner=user)
     MailingFactory(owner=other_user)
-    Run.objects.create(mailing=mailing, scheduled_for=timezone.now(), sent_count=3, failed_count=1)
+    Run.objects.create(mailing=mailing, scheduled_for=timezone.now(), sent_count=3, failed_count=1, suppressed_count=2)
     results = api.get(URL).json()["results"]
     assert [m["id"] for m in results] == [mailing.pk]
     assert results[0]["stats"] | {"last_run_at": None} == {
@@ -98,6 +98,7 @@ def test_list_has_the_reports_numbers(api, user, other_user):
         "sent": 3,
         "failed": 1,
         "attempts": 4,
+        "suppressed": 2,
         "success_rate": 75.0,
         "last_run_at": None,
     }

@@ -1,5 +1,7 @@
 """Messages: list, create, update, delete, preview for a client."""
 
+from email.utils import parseaddr
+
 import pytest
 
 from mailings.models import Message
@@ -37,16 +39,15 @@ def test_missing_fields_are_field_errors(api):
 
 
 def test_preview_for_one_of_my_clients(api, user, other_user, settings):
-    message = MessageFactory(owner=user, subject="Sale", body="50% off")
-    client = ClientFactory(owner=user, email="ann@example.org")
+    message = MessageFactory(owner=user, subject="Sale", body="Hello, {{ full_name }}: **50% off**")
+    client = ClientFactory(owner=user, email="ann@example.org", full_name="Ann <b>Lee</b>")
     body = api.get(f"{URL}{message.pk}/preview/", {"client": client.pk}).json()
-    assert body == {
-        "from_email": settings.DEFAULT_FROM_EMAIL,
-        "to": "ann@example.org",
-        "subject": "Sale",
-        "body": "50% off",
-        "html_body": "",
-    }
+    assert body["to"] == "ann@example.org"
+    assert body["subject"] == "Sale"
+    assert body["from_email"].endswith(f"<{parseaddr(settings.DEFAULT_FROM_EMAIL)[1]}>")
+    assert body["body"].startswith("Hello, Ann <b>Lee</b>: **50% off**")
+    assert "/unsubscribe/" in body["body"]
+    assert "Hello, Ann &lt;b&gt;Lee&lt;/b&gt;: <strong>50% off</strong>" in body["html_body"]
     theirs = ClientFactory(owner=other_user)
     assert api.get(f"{URL}{message.pk}/preview/", {"client": theirs.pk}).status_code == 404
     assert api.get(f"{URL}{message.pk}/preview/", {"client": "x"}).status_code == 400
@@ -60,3 +61,17 @@ def test_another_owners_message_is_404(api, other_user):
     assert api.get(f"{URL}{message.pk}/preview/", {"client": client.pk}).status_code == 404
     assert api.patch(f"{URL}{message.pk}/", {"subject": "x"}, format="json").status_code == 404
     assert api.delete(f"{URL}{message.pk}/").status_code == 404
+
+
+def test_a_subject_with_a_line_break_or_an_unknown_placeholder_is_a_field_error(api):
+    response = api.post(URL, {"subject": "Hi\r\nBcc: x@example.org", "body": "Hi {{ nickname }}"}, format="json")
+    assert response.status_code == 400
+    fields = response.json()["error"]["fields"]
+    assert set(fields) == {"subject", "body"}
+    assert not Message.objects.exists()
+
+
+def test_body_format_is_markdown_unless_plain_text_is_asked_for(api):
+    assert api.post(URL, {"subject": "A", "body": "*b*"}, format="json").json()["body_format"] == "markdown"
+    plain = api.post(URL, {"subject": "A", "body": "*b*", "body_format": "text"}, format="json").json()
+    assert plain["body_format"] == "text"

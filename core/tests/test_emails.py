@@ -30,6 +30,12 @@ def test_account_email_goes_through_the_outbox_and_the_transport(smtp_server):
     assert email.sent_at is not None
 
 
+def test_account_email_message_id_uses_the_sites_domain_not_the_host_name(smtp_server, settings):
+    settings.SITE_URL = "https://mailsite.example"
+    send_email_later(to="new@example.org", subject="Hi", body="Body")
+    assert smtp_server.messages[0]["Message-ID"].endswith("@mailsite.example>")
+
+
 def test_account_email_temporary_failure_is_retried_later_from_the_table(smtp_server, caplog):
     smtp_server.fault("rcpt_451", times=1)
     with caplog.at_level(logging.WARNING, logger="core.emails"):

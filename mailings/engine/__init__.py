@@ -3,11 +3,15 @@ management commands and account emails call. Nothing outside this package
 imports its modules.
 
 Modules, each one concern; dependencies run one way, down this list:
-  backoff, slots, transport, message, journal, wakeup, stopping   (leaves)
+  backoff, slots, transport, message, journal, wakeup, stopping   (leaves; message builds the
+             multipart email with mailings.rendering, dkim_signing signs it)
+  suppression, bounces   who is left out of a run and why (models only)
+  sample     a test message to the owner (uses message, transport)
   schedule   next_run_at, status, django-q2 wake-ups (uses slots)
   claims     which chunk may send which delivery
-  runs       start, stop, defer, finish, retry a run (uses schedule, backoff)
-  chunks     send one claimed chunk over one connection (uses runs, claims, journal, transport, message)
+  runs       start, stop, defer, finish, retry a run (uses schedule, backoff, suppression)
+  chunks     send one claimed chunk over one connection (uses runs, claims, journal, transport, message,
+             bounces, limits, pauses)
   sweeper    stale claims, deferred and stalled runs (uses runs, claims)
   limits     site-wide rate limits and daily quotas shared by every worker (Redis or the database)
   pauses     pause and resume runs; quota pauses that come due (uses runs, claims)
@@ -33,7 +37,7 @@ from mailings.engine.limits import (
     site_limits,
 )
 from mailings.engine.limits import take as take_limits
-from mailings.engine.message import MessageTemplate
+from mailings.engine.message import MailBuilder, site_domain
 from mailings.engine.pauses import pause_runs, resume_due_pauses, resume_run
 from mailings.engine.runs import (
     retry_failed,
@@ -42,6 +46,7 @@ from mailings.engine.runs import (
     stop_reason_for,
     stop_runs_if_not_runnable,
 )
+from mailings.engine.sample import send_sample
 from mailings.engine.schedule import (
     DISPATCH_SCHEDULE,
     due_mailings,
@@ -54,7 +59,15 @@ from mailings.engine.schedule import (
 from mailings.engine.slots import latest_slot, next_slot_after, slot
 from mailings.engine.stopping import GracefulSentinel, stop_requested, task_finished, task_starting, worker_started
 from mailings.engine.sweeper import resume_deferred, settle_stale_claims
-from mailings.engine.transport import NETWORK_ERRORS, Fault, Outcome, SMTPTransport, classify_reply, get_transport
+from mailings.engine.transport import (
+    NETWORK_ERRORS,
+    Fault,
+    Outcome,
+    SMTPTransport,
+    classify_reply,
+    get_transport,
+    send_one,
+)
 from mailings.engine.wakeup import BROKER_ERRORS, enqueue
 
 __all__ = [
@@ -68,7 +81,7 @@ __all__ = [
     "Fault",
     "GracefulSentinel",
     "Limit",
-    "MessageTemplate",
+    "MailBuilder",
     "Outcome",
     "RedisLimiter",
     "SMTPTransport",
@@ -102,8 +115,11 @@ __all__ = [
     "resume_run",
     "retry_failed",
     "send_chunk",
+    "send_one",
     "send_run_inline",
+    "send_sample",
     "settle_stale_claims",
+    "site_domain",
     "site_limits",
     "slot",
     "snapshot_recipients",

@@ -11,7 +11,6 @@ import os
 import socket
 import time
 from dataclasses import dataclass
-from email.utils import parseaddr
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
@@ -22,9 +21,10 @@ from django.utils.translation import ngettext
 
 from mailings.engine import limits
 from mailings.engine.backoff import backoff
+from mailings.engine.bounces import is_hard_bounce, record_hard_bounces
 from mailings.engine.claims import Claimed, claim
 from mailings.engine.journal import Journal, journal_session
-from mailings.engine.message import MessageTemplate
+from mailings.engine.message import MailBuilder
 from mailings.engine.pauses import pause_runs
 from mailings.engine.runs import defer_run, finalize_run, stop_reason, stop_reason_for, stop_run
 from mailings.engine.schedule import is_runnable
@@ -68,14 +68,9 @@ class ChunkSender:
         self.progress = progress
         self.result = ChunkResult(run_id=run.pk, claimed=len(rows))
         self.sent_by = worker_name()
-        message = self.mailing.message
-        self.template = MessageTemplate(
-            subject=message.subject,
-            body=message.body,
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            html_body=message.html_body,
-        )
-        self.envelope_from = _envelope_address(settings.DEFAULT_FROM_EMAIL)
+        # Markdown, sanitiser and layout once per chunk; each recipient only fills slots.
+        self.template = MailBuilder(message=self.mailing.message, owner=self.mailing.owner)
+        self.envelope_from = self.template.envelope_from
         self.buffer: list[tuple[Claimed, Outcome]] = []
         self.connect_failures = 0
         self.errors_in_a_row = 0
@@ -103,7 +98,7 @@ class ChunkSender:
         """Batch the delivery states and run counters for the buffered outcomes."""
         self.journal.wait()  # no delivery is marked before its attempt is on record
         now = timezone.now()
-        sent, updates = [], []
+        sent, updates, bounces = [], [], []
         n_failed = 0
         for row, outcome in self.buffer:
             row.tries += 1
@@ -129,6 +124,8 @@ class ChunkSender:
             else:
                 self.result.failed += 1
                 n_failed += 1
+                if outcome.fault == Fault.PERMANENT and is_hard_bounce(outcome.code, outcome.reply):
+                    bounces.append((row.client_id, outcome.reply))
         self.result.sent += len(sent)
         self.buffer = []
         if not (sent or updates or heartbeat):
@@ -153,6 +150,8 @@ class ChunkSender:
                 Delivery.objects.filter(run_id=self.run.pk, state=DeliveryState.SENDING, claim_token=self.token).update(
                     claimed_at=now
                 )
+            if bounces:
+                record_hard_bounces(self.run.pk, bounces)
 
     def should_stop(self) -> str | None:
         """Between messages (every MAILINGS_CHECK_SECONDS): is the run still
@@ -293,10 +292,8 @@ class ChunkSender:
             return Outcome(Fault.PERMANENT, None, str(exc))
         key = f"r{self.run.pk}.d{row.id}"
         try:
-            if self.transport.wants_bytes:
-                payload = self.template.render(email=address, name=row.name, key=key)
-            else:
-                payload = self.template.render_message(email=address, name=row.name, key=key)
+            render = self.template.render if self.transport.wants_bytes else self.template.render_message
+            payload = render(email=address, name=row.name, client_id=row.client_id, key=key)
             # The previous attempt is on record before this message's data goes out.
             outcome = self.transport.send(
                 self.envelope_from, address, payload, before_data=self.journal.wait, smtputf8=smtputf8
@@ -344,10 +341,6 @@ class ChunkSender:
             return
         self.result.skipped += len(rest)
         stop_run(self.run.pk, reason, token=self.token)
-
-
-def _envelope_address(from_email: str) -> str:
-    return parseaddr(from_email)[1] or from_email
 
 
 def send_chunk(run_id: int, *, size: int | None = None, progress=None, transport=None) -> ChunkResult:

@@ -23,6 +23,7 @@ from mailings.engine import wakeup
 from mailings.engine.backoff import backoff
 from mailings.engine.schedule import due_mailings, is_runnable, refresh_status, set_wakeup
 from mailings.engine.slots import latest_slot, next_slot_after
+from mailings.engine.suppression import skip_suppressed
 from mailings.models import (
     ACTIVE_RUN_STATUSES,
     Client,
@@ -105,6 +106,7 @@ def start_due_run(mailing_id: int, *, now: datetime | None = None, enqueue: bool
             if run is not None:
                 run.recipients_count = snapshot_recipients(run)
                 Run.objects.filter(pk=run.pk).update(recipients_count=run.recipients_count)
+                run.suppressed_count = skip_suppressed(run)
     mailings_changed.send(sender=Mailing, pks=[mailing_id])
     if scheduled_for is None or run is None:
         refresh_status(mailing_id, now=now)
@@ -112,10 +114,11 @@ def start_due_run(mailing_id: int, *, now: datetime | None = None, enqueue: bool
         return None
     set_wakeup(mailing_id, next_run_at)
     logger.info("Mailing %s: run %s for %s, %s recipients", mailing_id, run.pk, scheduled_for, run.recipients_count)
-    if run.recipients_count == 0:
+    to_send = run.recipients_count - run.suppressed_count
+    if to_send == 0:
         finalize_run(run.pk)
     elif enqueue:
-        enqueue_chunks(run.pk, run.recipients_count)
+        enqueue_chunks(run.pk, to_send)
     return run
 
 

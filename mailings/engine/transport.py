@@ -277,3 +277,18 @@ def get_transport():
     if settings.EMAIL_BACKEND == SMTP_BACKEND:
         return SMTPTransport()
     return DjangoBackendTransport()
+
+
+def send_one(from_addr: str, to_addr: str, payload) -> Outcome:
+    """One email on a connection of its own (account emails, test messages).
+    `payload(wants_bytes)` gives the message as bytes or as a Django message."""
+    transport = get_transport()
+    try:
+        opened = transport.open()
+        if not opened.ok:
+            return opened
+        return transport.send(from_addr, to_addr, payload(transport.wants_bytes))
+    except NETWORK_ERRORS as exc:
+        return Outcome(Fault.RECONNECT, None, f"{type(exc).__name__}: {exc}")
+    finally:
+        transport.close()

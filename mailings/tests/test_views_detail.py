@@ -46,7 +46,7 @@ def history(user):
 def test_detail_shows_settings_runs_totals_and_replies(user_client, history):
     mailing, _old, _new = history
     response = user_client.get(reverse("mailings:mailing_detail", args=[mailing.pk]))
-    assert response.context["totals"] == {"runs": 2, "sent": 4, "failed": 1, "success_rate": 80.0}
+    assert response.context["totals"] == {"runs": 2, "sent": 4, "failed": 1, "suppressed": 0, "success_rate": 80.0}
     content = response.content.decode()
     assert "Daily" in content
     assert "80.0" in content

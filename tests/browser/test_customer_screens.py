@@ -55,7 +55,7 @@ def test_customer_creates_clients_message_and_mailing(page):
     page.get_by_label("Body").fill("Hello from the browser test.\nSecond line.")
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("heading", name="Message preview")).to_be_visible()
-    expect(page.locator(".message-body")).to_contain_text("Second line.")
+    expect(page.frame_locator("#preview-text").locator("body")).to_contain_text("Second line.")
     page.get_by_role("link", name="Back to messages").click()
     expect(page.locator("tbody")).to_contain_text("Browser news")
 

@@ -168,7 +168,7 @@ def test_first_visit_walk(walker, stack, language):
     page.fill("input[name=subject]", subject)
     page.fill("textarea[name=body]", "Hello from the walk.")
     page.locator("main form button[type=submit]").click()
-    expect(page.locator(".message-body")).to_contain_text("Hello from the walk.")
+    expect(page.frame_locator("#preview-text").locator("body")).to_contain_text("Hello from the walk.")
     check(page, language, seen)
 
     # A mailing that is due at once, so the worker sends it during the walk.

@@ -93,8 +93,10 @@ def test_a_due_mailing_sends_one_proper_email_per_client(smtp_server, user):
     assert first["From"] is not None
     assert first["Date"] is not None
     assert first["Message-ID"].startswith(f"<mailsite.r{run.pk}.d")
-    assert first.get_content_charset() == "utf-8"
-    assert first.get_content().replace("\r\n", "\n") == "Bonjour,\nÇa va ?\n"
+    text = first.get_body(("plain",))
+    assert text.get_content_charset() == "utf-8"
+    assert text.get_content().replace("\r\n", "\n").startswith("Bonjour,\nÇa va ?\n\n-- \n")
+    assert "<p>Bonjour,\r\nÇa va ?</p>" in first.get_body(("html",)).get_content()
     assert len({m["Message-ID"] for m in smtp_server.messages}) == 3
     attempts = Attempt.objects.filter(run=run)
     assert attempts.count() == 3

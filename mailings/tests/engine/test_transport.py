@@ -1,18 +1,23 @@
 """The SMTP transport (engine/transport.py, engine/message.py) against a real aiosmtpd server."""
 
+from types import SimpleNamespace
+
 import pytest
 
 from core.testing.smtp import closed_port
-from mailings.engine import Fault, MessageTemplate, SMTPTransport, classify_reply
+from mailings.engine import Fault, MailBuilder, SMTPTransport, classify_reply
 
 
 def test_one_connection_carries_many_messages(smtp_server):
     transport = SMTPTransport()
-    template = MessageTemplate(subject="Hi", body="Body", from_email="Shop <shop@example.org>")
+    template = MailBuilder(
+        message=SimpleNamespace(subject="Hi", body="Body", body_format="text"),
+        owner=SimpleNamespace(pk=1, mail_sender_name="Shop", mail_reply_to="shop@example.org"),
+    )
     before = smtp_server.handler.connections
     for i in range(5):
         outcome = transport.send(
-            "shop@example.org", f"r{i}@example.org", template.render(email=f"r{i}@example.org", key=str(i))
+            "shop@example.org", f"r{i}@example.org", template.render(email=f"r{i}@example.org", client_id=i, key=str(i))
         )
         assert outcome.ok
         assert outcome.code == 250
