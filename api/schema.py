@@ -58,9 +58,10 @@ ERROR_RESPONSES = {
     "429": "Too many requests for this token: see `Retry-After`.",
 }
 
-# Actions refused when the object is already in the state asked for.
-STATE_ACTIONS = ("/disable/", "/enable/", "/block/", "/unblock/")
-CONFLICT = "Already in that state."
+# Actions refused when the object's state does not allow them (already in that state,
+# or a mailing's status that has no such owner action).
+STATE_ACTIONS = ("/disable/", "/enable/", "/block/", "/unblock/", "/start-now/", "/pause/", "/resume/", "/cancel/")
+CONFLICT = "Not allowed in the object's current state."
 TOO_LARGE = "The body is larger than API_MAX_BODY_BYTES."
 
 

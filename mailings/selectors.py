@@ -96,10 +96,14 @@ def client_search(queryset, query: str):
     return queryset.filter(Q(email__icontains=query) | Q(full_name__icontains=query))
 
 
-def clients_filter(queryset, *, email: str | None = None):
-    """The API's client filters: an exact (normalised) email."""
+def clients_filter(queryset, *, email: str | None = None, unsubscribed: bool | None = None, bounced=None):
+    """The API's client filters: an exact (normalised) email; unsubscribed or not; bounced or not."""
     if email is not None:
         queryset = queryset.filter(email=normalize_email(email))
+    if unsubscribed is not None:
+        queryset = queryset.filter(unsubscribed_at__isnull=not unsubscribed)
+    if bounced is not None:
+        queryset = queryset.filter(bounced_at__isnull=not bounced)
     return queryset
 
 

@@ -15,13 +15,36 @@ class ClientSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Client
-        fields = ["id", "email", "full_name", "comment", "created_at", "updated_at"]
-        read_only_fields = ["id", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "email",
+            "full_name",
+            "comment",
+            "unsubscribed_at",
+            "unsubscribe_source",
+            "bounced_at",
+            "created_at",
+            "updated_at",
+        ]
+        # Leaving is the recipient's act (or the owner's, confirmed on the screens): never an edit.
+        read_only_fields = ["id", "unsubscribed_at", "unsubscribe_source", "bounced_at", "created_at", "updated_at"]
 
 
 class ClientFilterSerializer(serializers.Serializer):
     email = serializers.CharField(
         required=False, max_length=EMAIL_MAX_LENGTH, help_text=_("Exact email address (case and spaces ignored).")
+    )
+    unsubscribed = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_("true: only unsubscribed clients; false: only the others."),
+    )
+    bounced = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_("true: only bounced clients; false: only the others."),
     )
 
 

@@ -3,6 +3,7 @@
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from guardian.shortcuts import get_perms
 
 from mailings import selectors
@@ -120,3 +121,21 @@ def test_list_queries_do_not_grow_with_the_page(api, user):
         ClientFactory(owner=user)
     queries_for(api, URL, {})  # warm: token use recorded, throttle key made
     assert queries_for(api, URL, {"page_size": 30}) == queries_for(api, URL, {"page_size": 1})
+
+
+def test_filter_by_unsubscribed_and_bounced(api, user):
+    left = ClientFactory(owner=user, unsubscribed_at=timezone.now(), unsubscribe_source="link")
+    gone = ClientFactory(owner=user, bounced_at=timezone.now())
+    stays = ClientFactory(owner=user)
+
+    def ids(**params):
+        return {c["id"] for c in api.get(URL, params).json()["results"]}
+
+    assert ids(unsubscribed="true") == {left.pk}
+    assert ids(unsubscribed="false") == {gone.pk, stays.pk}
+    assert ids(bounced="true") == {gone.pk}
+    assert ids(bounced="false", unsubscribed="false") == {stays.pk}
+    assert api.get(URL, {"bounced": "maybe"}).status_code == 400
+    row = next(c for c in api.get(URL).json()["results"] if c["id"] == left.pk)
+    assert row["unsubscribe_source"] == "link"
+    assert row["unsubscribed_at"] is not None

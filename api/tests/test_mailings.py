@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 from wagtail.models import ModelLogEntry
 
+from mailings import services
 from mailings.models import Mailing, Run, RunStatus
 from mailings.tests.factories import ClientFactory, MailingFactory, MessageFactory
 from mailings.tests.test_sending_retry_view import finished_run  # noqa: F401 - the screens' fixture
@@ -150,3 +151,26 @@ def test_retry_failed_recipients_of_a_run(request, api, other_api, manager_api, 
     run.refresh_from_db()
     assert (run.status, run.sent_count, run.failed_count) == (RunStatus.FINISHED, 3, 0)
     assert api.post(url).json() == {"count": 0}
+
+
+def test_owner_controls_start_now_then_cancel_and_a_refused_pause_is_409(api, user):
+    mailing = MailingFactory(owner=user)  # created, starts tomorrow
+    refused = api.post(f"{URL}{mailing.pk}/pause/")
+    assert refused.status_code == 409
+    assert refused.json()["error"]["code"] == "not_allowed"
+    started = api.post(f"{URL}{mailing.pk}/start-now/")
+    assert started.status_code == 200
+    mailing.refresh_from_db()
+    assert mailing.start_at <= timezone.now()
+    cancelled = api.post(f"{URL}{mailing.pk}/cancel/")
+    assert cancelled.status_code == 200
+    assert cancelled.json()["status"] == "cancelled"
+    assert api.post(f"{URL}{mailing.pk}/resume/").status_code == 409
+
+
+def test_a_manager_disable_locks_the_owners_controls(api, user, manager):
+    mailing = MailingFactory(owner=user)
+    services.mailing_disable(mailing=mailing, by=manager, reason="Spam")
+    response = api.post(f"{URL}{mailing.pk}/start-now/")
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "locked"

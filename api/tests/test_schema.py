@@ -94,4 +94,4 @@ def test_every_documented_operation_answers_a_documented_status(request, objects
         elif response.status_code != 204:
             assert response["Content-Type"] == "application/json"
         walked += 1
-    assert walked == 32
+    assert walked == 36

@@ -6,7 +6,16 @@ from api.pagination import IdCursorPagination
 from api.permissions import IsVerifiedUser, ManagersReadOnly, is_manager
 
 # The object permission a customer needs for each action (guardian codenames).
-ACTION_PERMS = {"update": "change", "partial_update": "change", "destroy": "delete", "retry_failed": "change"}
+ACTION_PERMS = {
+    "update": "change",
+    "partial_update": "change",
+    "destroy": "delete",
+    "retry_failed": "change",
+    "start_now": "change",
+    "pause": "change",
+    "resume": "change",
+    "cancel": "change",
+}
 
 
 class RoleScopedViewSet(viewsets.GenericViewSet):

@@ -5,13 +5,14 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from api.exceptions import Conflict
-from api.permissions import HasPerm, IsVerifiedUser
+from api.permissions import CustomersOnly, HasPerm, IsVerifiedUser
 from api.serializers.mailings import MailingSerializer, ReasonSerializer
 from api.views.base import CrudViewSet
-from mailings import selectors, services
+from mailings import selectors, services, transitions
 from mailings.models import Mailing
 
 DISABLE_PERMS = [IsVerifiedUser, HasPerm.of("mailings.disable_mailing")]
+OWNER_PERMS = [IsVerifiedUser, CustomersOnly]
 
 
 def _missing(field, message):
@@ -79,6 +80,40 @@ class MailingViewSet(CrudViewSet):
 
     def perform_destroy(self, instance):
         services.mailing_delete(mailing=instance)
+
+    # --- The owner's controls, as on the mailing page (409 where the status does not allow one).
+
+    def _control(self, service):
+        mailing = self.get_object()
+        try:
+            service(mailing=mailing)
+        except transitions.TransitionError as exc:
+            raise Conflict(exc.messages[0], code=exc.code or "not_allowed") from exc
+        return self._respond(mailing)
+
+    @extend_schema(request=None, responses=MailingSerializer)
+    @action(detail=True, methods=["post"], url_path="start-now", permission_classes=OWNER_PERMS)
+    def start_now(self, request, pk=None):
+        """A created mailing whose start is in the future starts now (its end stays)."""
+        return self._control(services.mailing_start_now)
+
+    @extend_schema(request=None, responses=MailingSerializer)
+    @action(detail=True, methods=["post"], permission_classes=OWNER_PERMS)
+    def pause(self, request, pk=None):
+        """Stop claiming new recipients within seconds; those on the wire finish."""
+        return self._control(services.mailing_pause)
+
+    @extend_schema(request=None, responses=MailingSerializer)
+    @action(detail=True, methods=["post"], permission_classes=OWNER_PERMS)
+    def resume(self, request, pk=None):
+        """Continue a paused mailing where it stopped: nobody is sent twice."""
+        return self._control(services.mailing_resume)
+
+    @extend_schema(request=None, responses=MailingSerializer)
+    @action(detail=True, methods=["post"], permission_classes=OWNER_PERMS)
+    def cancel(self, request, pk=None):
+        """Stop for good: the rest is recorded as not sent ("cancelled by the owner")."""
+        return self._control(services.mailing_cancel)
 
     # --- Managers' actions, as in the admin (a reason is required to disable).
 
