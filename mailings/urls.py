@@ -1,18 +1,18 @@
 from django.urls import path, re_path
 
-from mailings import message_views, views
+from mailings import client_views, message_views, views
 
 app_name = "mailings"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
-    path("clients/", views.client_list, name="client_list"),
-    path("clients/new/", views.client_create, name="client_create"),
-    path("clients/import/", views.client_import, name="client_import"),
-    path("clients/export.csv", views.client_export, name="client_export"),
-    path("clients/search.json", views.client_search, name="client_search"),
-    path("clients/<int:pk>/edit/", views.client_update, name="client_update"),
-    path("clients/<int:pk>/delete/", views.client_delete, name="client_delete"),
+    path("clients/", client_views.client_list, name="client_list"),
+    path("clients/new/", client_views.client_create, name="client_create"),
+    path("clients/import/", client_views.client_import, name="client_import"),
+    path("clients/export.csv", client_views.client_export, name="client_export"),
+    path("clients/search.json", client_views.client_search, name="client_search"),
+    path("clients/<int:pk>/edit/", client_views.client_update, name="client_update"),
+    path("clients/<int:pk>/delete/", client_views.client_delete, name="client_delete"),
     path("messages/", views.message_list, name="message_list"),
     path("messages/new/", views.message_create, name="message_create"),
     path("messages/<int:pk>/", views.message_preview, name="message_preview"),

@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,14 +20,12 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from mailings import charts, progress, selectors, services, transitions
-from mailings.forms import AttemptFilterForm, ClientForm, ClientImportForm, MailingForm, MessageForm
+from mailings.forms import AttemptFilterForm, MailingForm, MessageForm
 from mailings.imports import csv_lines
 from mailings.transitions import OwnerAction
 
 PER_PAGE = 25
 LATEST_ATTEMPTS = 10
-IMPORT_ERRORS_SHOWN = 100
-CLIENT_SEARCH_RESULTS = 50
 PREVIEW_CLIENTS = 200
 
 
@@ -44,24 +42,24 @@ def customer_required(view):
     return wrapped
 
 
-def _page(request, queryset, param="page"):
+def page_of(request, queryset, param="page"):
     return Paginator(queryset, PER_PAGE).get_page(request.GET.get(param))
 
 
-def _csv_response(filename, header, rows):
+def csv_response(filename, header, rows):
     response = StreamingHttpResponse(csv_lines(header, rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 
-def _read_only(request):
+def read_only(request):
     """Read-only object pages check the method after the lookup, so a stranger gets 404 whatever the method."""
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "HEAD"])
     return None
 
 
-def _confirm_delete(request, obj, *, cancel_url, title):
+def confirm_delete(request, obj, *, cancel_url, title):
     return render(request, "mailings/confirm_delete.html", {"object": obj, "cancel_url": cancel_url, "title": title})
 
 
@@ -74,118 +72,6 @@ def dashboard(request):
     return render(request, "mailings/dashboard.html", selectors.dashboard_stats(request.user))
 
 
-# --- Clients ----------------------------------------------------------------------
-
-
-@customer_required
-@require_GET
-def client_list(request):
-    query = request.GET.get("q", "").strip()
-    clients = selectors.client_search(selectors.owned_clients(request.user), query).order_by("email", "pk")
-    return render(request, "mailings/client_list.html", {"page_obj": _page(request, clients), "q": query})
-
-
-@customer_required
-@require_http_methods(["GET", "POST"])
-def client_create(request):
-    form = ClientForm(request.POST or None, owner=request.user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            client = services.client_create(owner=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            form.add_error("email", exc)
-        else:
-            messages.success(request, _("Client %(client)s added.") % {"client": client})
-            return redirect("mailings:client_list")
-    return render(request, "mailings/client_form.html", {"form": form})
-
-
-@customer_required
-@require_http_methods(["GET", "POST"])
-def client_update(request, pk):
-    client = get_object_or_404(selectors.owned_clients(request.user, perm="change"), pk=pk)
-    form = ClientForm(request.POST or None, instance=client, owner=request.user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.client_update(client=client, **form.cleaned_data)
-        except ValidationError as exc:
-            form.add_error("email", exc)
-        else:
-            messages.success(request, _("Client %(client)s saved.") % {"client": client})
-            return redirect("mailings:client_list")
-    return render(request, "mailings/client_form.html", {"form": form, "client": client})
-
-
-@customer_required
-@require_http_methods(["GET", "POST"])
-def client_delete(request, pk):
-    client = get_object_or_404(selectors.owned_clients(request.user, perm="delete"), pk=pk)
-    if request.method == "POST":
-        services.client_delete(client=client)
-        messages.success(request, _("Client %(client)s deleted.") % {"client": client})
-        return redirect("mailings:client_list")
-    return _confirm_delete(request, client, cancel_url="mailings:client_list", title=_("Delete client"))
-
-
-@customer_required
-@require_http_methods(["GET", "POST"])
-def client_import(request):
-    form = ClientImportForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        report = services.clients_import(
-            owner=request.user, file=form.cleaned_data["file"].file, on_existing=form.cleaned_data["on_existing"]
-        )
-        if report.fatal:
-            messages.error(request, _("Nothing was imported: %(reason)s") % {"reason": report.fatal})
-        else:
-            messages.success(
-                request,
-                ngettext(
-                    "Import finished: %(created)s added, %(updated)s updated, %(skipped)s skipped, %(bad)s bad row.",
-                    "Import finished: %(created)s added, %(updated)s updated, %(skipped)s skipped, %(bad)s bad rows.",
-                    report.error_count,
-                )
-                % {
-                    "created": report.created,
-                    "updated": report.updated,
-                    "skipped": report.skipped,
-                    "bad": report.error_count,
-                },
-            )
-        # The report is the answer to this upload: shown at once, not stored.
-        context = {
-            "form": ClientImportForm(),
-            "report": report,
-            "errors_shown": report.errors[:IMPORT_ERRORS_SHOWN],
-            "errors_hidden": report.error_count - min(len(report.errors), IMPORT_ERRORS_SHOWN),
-        }
-        return render(request, "mailings/client_import.html", context, status=200 if report.ok else 400)
-    return render(request, "mailings/client_import.html", {"form": form})
-
-
-@customer_required
-@require_GET
-def client_search(request):
-    """Clients matching ?q= as JSON, for the mailing form's client picker."""
-    query = request.GET.get("q", "").strip()
-    if len(query) < 2:
-        return JsonResponse({"results": []})
-    clients = selectors.client_search(selectors.owned_clients(request.user), query).order_by("email", "pk")
-    results = [
-        {"id": pk, "email": email, "full_name": full_name}
-        for pk, email, full_name in clients.values_list("pk", "email", "full_name")[:CLIENT_SEARCH_RESULTS]
-    ]
-    return JsonResponse({"results": results})
-
-
-@customer_required
-@require_GET
-def client_export(request):
-    rows = selectors.clients_export_rows(selectors.owned_clients(request.user))
-    filename = f"clients-{timezone.localdate():%Y-%m-%d}.csv"
-    return _csv_response(filename, ["email", "full_name", "comment", "unsubscribed"], rows)
-
-
 # --- Messages ---------------------------------------------------------------------
 
 
@@ -193,7 +79,7 @@ def client_export(request):
 @require_GET
 def message_list(request):
     return render(
-        request, "mailings/message_list.html", {"page_obj": _page(request, selectors.owned_messages(request.user))}
+        request, "mailings/message_list.html", {"page_obj": page_of(request, selectors.owned_messages(request.user))}
     )
 
 
@@ -211,7 +97,7 @@ def message_create(request):
 @customer_required
 def message_preview(request, pk):
     message = get_object_or_404(selectors.owned_messages(request.user), pk=pk)
-    if not_allowed := _read_only(request):
+    if not_allowed := read_only(request):
         return not_allowed
     selected = request.GET.get("preview_client", "")
     selected = int(selected) if selected.isdigit() else None
@@ -259,7 +145,7 @@ def message_delete(request, pk):
             return redirect("mailings:message_preview", pk=message.pk)
         messages.success(request, _("Message “%(subject)s” deleted.") % {"subject": message.subject})
         return redirect("mailings:message_list")
-    return _confirm_delete(request, message, cancel_url="mailings:message_list", title=_("Delete message"))
+    return confirm_delete(request, message, cancel_url="mailings:message_list", title=_("Delete message"))
 
 
 # --- Mailings ---------------------------------------------------------------------
@@ -269,7 +155,7 @@ def message_delete(request, pk):
 @require_GET
 def mailing_list(request):
     mailings = selectors.owned_mailings_with_stats(request.user)
-    return render(request, "mailings/mailing_list.html", {"page_obj": _page(request, mailings)})
+    return render(request, "mailings/mailing_list.html", {"page_obj": page_of(request, mailings)})
 
 
 @customer_required
@@ -312,7 +198,7 @@ def mailing_delete(request, pk):
         services.mailing_delete(mailing=mailing)
         messages.success(request, _("Mailing %(mailing)s deleted.") % {"mailing": label})
         return redirect("mailings:mailing_list")
-    return _confirm_delete(request, mailing, cancel_url="mailings:mailing_list", title=_("Delete mailing"))
+    return confirm_delete(request, mailing, cancel_url="mailings:mailing_list", title=_("Delete mailing"))
 
 
 def _progress_context(user, mailing) -> dict:
@@ -328,9 +214,9 @@ def _progress_context(user, mailing) -> dict:
 def mailing_detail(request, pk):
     user = request.user
     mailing = get_object_or_404(selectors.owned_mailings(user).select_related("disabled_by", "owner"), pk=pk)
-    if not_allowed := _read_only(request):
+    if not_allowed := read_only(request):
         return not_allowed
-    runs_page = _page(request, selectors.mailing_runs(user, mailing), param="runs_page")
+    runs_page = page_of(request, selectors.mailing_runs(user, mailing), param="runs_page")
     progress_context = _progress_context(user, mailing)
     context = {
         **progress_context,
@@ -384,19 +270,19 @@ def mailing_action(request, pk, action):
 @customer_required
 def mailing_attempts(request, pk):
     mailing = get_object_or_404(selectors.owned_mailings(request.user), pk=pk)
-    if not_allowed := _read_only(request):
+    if not_allowed := read_only(request):
         return not_allowed
     form = AttemptFilterForm(request.GET or None)
     status = form.cleaned_data["status"] if form.is_valid() else ""
     attempts = selectors.mailing_attempts(request.user, mailing, status=status)
-    context = {"mailing": mailing, "form": form, "status": status, "page_obj": _page(request, attempts)}
+    context = {"mailing": mailing, "form": form, "status": status, "page_obj": page_of(request, attempts)}
     return render(request, "mailings/mailing_attempts.html", context)
 
 
 @customer_required
 def mailing_attempts_export(request, pk):
     mailing = get_object_or_404(selectors.owned_mailings(request.user), pk=pk)
-    if not_allowed := _read_only(request):
+    if not_allowed := read_only(request):
         return not_allowed
     form = AttemptFilterForm(request.GET or None)
     status = form.cleaned_data["status"] if form.is_valid() else ""
@@ -409,7 +295,7 @@ def mailing_attempts_export(request, pk):
     header = ["time", "email", "status", "temporary", "smtp_code", "server_reply", "run"]
     # No quotes inside the f-string: xgettext (makemessages) misreads the rest of the file after one.
     suffix = f"-{status}" if status else ""
-    return _csv_response(f"mailing-{mailing.pk}-attempts{suffix}.csv", header, rows)
+    return csv_response(f"mailing-{mailing.pk}-attempts{suffix}.csv", header, rows)
 
 
 @customer_required
@@ -443,7 +329,7 @@ def run_retry_failed(request, pk):
 @require_GET
 def reports(request):
     context = {
-        "page_obj": _page(request, selectors.owned_mailings_with_stats(request.user)),
+        "page_obj": page_of(request, selectors.owned_mailings_with_stats(request.user)),
         "totals": selectors.report_totals(request.user),
         "daily_chart": charts.daily_chart(selectors.owned_attempts(request.user)),
         "rates_chart": charts.run_rates_chart(selectors.owned_runs(request.user)),
