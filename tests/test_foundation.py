@@ -13,6 +13,7 @@ from guardian.shortcuts import assign_perm, get_objects_for_user
 
 from accounts.models import User
 from mailings.tests.factories import ClientFactory
+from tests.test_ship_ready import run_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -40,15 +41,9 @@ def test_check_deploy_prints_no_warning_in_production_posture(tmp_path):
 
 def _settings_printed(code, **env_vars):
     """Run `code` in a fresh process whose settings are read from `env_vars`; its printed words."""
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "mailsite.settings", **env_vars}
-    return subprocess.run(
-        [sys.executable, "-c", f"import django; django.setup(); {code}"],
-        cwd=BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
+    result = run_settings(code, **env_vars)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.split()
 
 
 def test_production_posture_settings():
@@ -67,7 +62,7 @@ def test_redis_url_switches_cache_and_broker():
         "print(s.CACHES['default']['BACKEND'], s.CACHES['default']['OPTIONS']['IGNORE_EXCEPTIONS'],"
         " s.Q_CLUSTER['redis'].split('?')[0], s.Q_CLUSTER.get('orm'))"
     )
-    out = _settings_printed(code, REDIS_URL="redis://127.0.0.1:6379/9")
+    out = _settings_printed(code, DJANGO_DEBUG="true", REDIS_URL="redis://127.0.0.1:6379/9")
     assert out == ["django_redis.cache.RedisCache", "True", "redis://127.0.0.1:6379/9", "None"]
 
 
