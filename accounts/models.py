@@ -5,6 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from wagtail.models import GroupPagePermission, GroupPagePermissionManager
 
+from core.models import NotContent
 from core.normalize import normalize_email
 
 
@@ -140,7 +141,7 @@ class RolePagePermission(GroupPagePermission):
         return (self.group, self.page, self.permission)
 
 
-class ApiToken(models.Model):
+class ApiToken(NotContent, models.Model):
     """A customer's key to the REST API. Only a hash of the secret is stored;
     the short prefix lets the owner tell their tokens apart."""
 

@@ -5,6 +5,19 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
+class NotContent:
+    """Mixed into models that are records, not Wagtail content (clients, mailings,
+    the sending journal, tokens, permissions, the outbox).
+
+    Wagtail's reference index tracks every model it is asked to (ModelAdmin,
+    snippets and viewsets register theirs) and then refreshes the index on each
+    save and clears it on each delete: several queries per row, most of the
+    cost of a small save. Nothing of ours is ever "used" by a page, so these
+    models opt out: `ReferenceIndex.model_is_indexable` is False for them."""
+
+    wagtail_reference_index_ignore = True
+
+
 class TimeStampedModel(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -13,7 +26,7 @@ class TimeStampedModel(models.Model):
         abstract = True
 
 
-class OutgoingEmail(models.Model):
+class OutgoingEmail(NotContent, models.Model):
     """An account email the site promised (verification, password reset, new
     address), written in the same transaction as the change that causes it and
     delivered by the worker (core.emails): the broker only wakes it up."""

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from accounts.models import default_time_zone, validate_time_zone
-from core.models import TimeStampedModel
+from core.models import NotContent, TimeStampedModel
 from core.normalize import normalize_email
 
 
@@ -27,7 +27,7 @@ class UnsubscribeSource(models.TextChoices):
     IMPORT = "import", _("CSV import")
 
 
-class Client(TimeStampedModel):
+class Client(NotContent, TimeStampedModel):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="clients", verbose_name=_("owner")
     )
@@ -71,7 +71,7 @@ class BodyFormat(models.TextChoices):
     TEXT = "text", _("Plain text")
 
 
-class Message(TimeStampedModel):
+class Message(NotContent, TimeStampedModel):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="messages", verbose_name=_("owner")
     )
@@ -107,7 +107,7 @@ class MailingStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
-class Mailing(TimeStampedModel):
+class Mailing(NotContent, TimeStampedModel):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mailings", verbose_name=_("owner")
     )
@@ -177,7 +177,7 @@ class RunStatus(models.TextChoices):
 ACTIVE_RUN_STATUSES = (RunStatus.PENDING, RunStatus.SENDING, RunStatus.DEFERRED, RunStatus.PAUSED)
 
 
-class Run(models.Model):
+class Run(NotContent, models.Model):
     """One sending of a mailing: its recipients are fixed when it starts."""
 
     mailing = models.ForeignKey(Mailing, on_delete=models.CASCADE, related_name="runs", verbose_name=_("mailing"))
@@ -244,7 +244,7 @@ class DeliveryState(models.TextChoices):
     SKIPPED = "skipped", _("Not sent")
 
 
-class Delivery(models.Model):
+class Delivery(NotContent, models.Model):
     """A recipient of a run and where its sending stands; workers claim these."""
 
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("run"))
@@ -276,7 +276,7 @@ class AttemptStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
-class Attempt(models.Model):
+class Attempt(NotContent, models.Model):
     """One try at sending one message to one client, with the server's reply."""
 
     mailing = models.ForeignKey(Mailing, on_delete=models.CASCADE, related_name="attempts", verbose_name=_("mailing"))
@@ -315,7 +315,7 @@ class Attempt(models.Model):
         return f"{self.email} {self.status} at {self.attempted_at:%Y-%m-%d %H:%M}"
 
 
-class RateCounter(models.Model):
+class RateCounter(NotContent, models.Model):
     """One window of a sending limit, when the limiter has no Redis (see
     mailings.engine.limits): how many messages were taken in it."""
 
@@ -329,25 +329,25 @@ class RateCounter(models.Model):
 
 # django-guardian object permissions in direct foreign-key tables: faster than
 # the generic tables and the rows go away with their object.
-class ClientUserObjectPermission(UserObjectPermissionBase):
+class ClientUserObjectPermission(NotContent, UserObjectPermissionBase):
     content_object = models.ForeignKey(Client, on_delete=models.CASCADE)
 
 
-class ClientGroupObjectPermission(GroupObjectPermissionBase):
+class ClientGroupObjectPermission(NotContent, GroupObjectPermissionBase):
     content_object = models.ForeignKey(Client, on_delete=models.CASCADE)
 
 
-class MessageUserObjectPermission(UserObjectPermissionBase):
+class MessageUserObjectPermission(NotContent, UserObjectPermissionBase):
     content_object = models.ForeignKey(Message, on_delete=models.CASCADE)
 
 
-class MessageGroupObjectPermission(GroupObjectPermissionBase):
+class MessageGroupObjectPermission(NotContent, GroupObjectPermissionBase):
     content_object = models.ForeignKey(Message, on_delete=models.CASCADE)
 
 
-class MailingUserObjectPermission(UserObjectPermissionBase):
+class MailingUserObjectPermission(NotContent, UserObjectPermissionBase):
     content_object = models.ForeignKey(Mailing, on_delete=models.CASCADE)
 
 
-class MailingGroupObjectPermission(GroupObjectPermissionBase):
+class MailingGroupObjectPermission(NotContent, GroupObjectPermissionBase):
     content_object = models.ForeignKey(Mailing, on_delete=models.CASCADE)
