@@ -7,4 +7,4 @@ class BlogConfig(AppConfig):
     verbose_name = _("Blog")
 
     def ready(self):
-        from blog import signals  # noqa: F401
+        from blog import holes, signals  # noqa: F401

@@ -1,7 +1,7 @@
 """The cache behind the blog's article lists.
 
-The list of published articles (id and tree path, newest first) is cached as a
-whole: the home page draws its random three from it and the blog index pages
+The list of published articles (id, tree path and card stamp, newest first) is
+cached as a whole: the home page draws its random three from it and the blog index pages
 through it, so neither queries every article on each request. `blog.signals`
 drops it when an article is published, unpublished, moved or deleted.
 
@@ -23,10 +23,12 @@ PUBLISHED_TTL = 60 * 60
 class ArticleEntry(NamedTuple):
     id: int
     path: str
+    # Changes when the article's card may: a new publication or another image file (blog.cards).
+    stamp: str
 
 
-def published_entries(load: Callable[[], Iterable[tuple[int, str]]]) -> list[ArticleEntry]:
-    """The cached list; on a miss, `load()` gives the (id, path) rows, newest first."""
+def published_entries(load: Callable[[], Iterable[tuple[int, str, str]]]) -> list[ArticleEntry]:
+    """The cached list; on a miss, `load()` gives the (id, path, stamp) rows, newest first."""
     entries = cache.get(PUBLISHED_KEY)
     if entries is None:
         entries = [tuple(row) for row in load()]

@@ -13,7 +13,7 @@ article_cache; signals -> models."""
 import random
 
 from django.core.paginator import Paginator
-from django.db import models
+from django.db import connection, models
 from django.db.models import F
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
@@ -24,15 +24,16 @@ from wagtail.fields import StreamField
 from wagtail.models import Page
 from wagtail.search import index
 
-from blog import article_cache
+from blog import article_cache, cards
 from blog.blocks import ArticleBodyBlock
 from blog.feeds import BlogFeed
 from blog.panels import ViewCountPanel
+from core.page_cache import CachedPage
 
 ARTICLES_PER_PAGE = 9
 
 
-class BlogIndexPage(RoutablePageMixin, Page):
+class BlogIndexPage(CachedPage, RoutablePageMixin, Page):
     """Lists the published articles below it, newest first; /feed/ is their RSS feed."""
 
     intro = models.TextField(_("introduction"), blank=True)
@@ -62,8 +63,8 @@ class BlogIndexPage(RoutablePageMixin, Page):
         context["page_obj"] = page_obj
         context["page_number"] = page_obj.number
         context["blog_version"] = article_cache.blog_version()
-        # Fetched only when the cached fragment misses: one query for the page's articles.
-        context["articles"] = SimpleLazyObject(lambda: BlogPage.in_order([e.id for e in page_obj.object_list]))
+        # Rendered only when the cached fragment misses: cached cards, one query for the missing ones.
+        context["cards"] = SimpleLazyObject(lambda: cards.article_cards(request, list(page_obj.object_list)))
         return context
 
     @path("feed/", name="feed")
@@ -78,7 +79,7 @@ def _page_number(request):
         return 1
 
 
-class BlogPage(Page):
+class BlogPage(CachedPage, Page):
     """An article."""
 
     date = models.DateField(
@@ -122,16 +123,8 @@ class BlogPage(Page):
             self.date = timezone.localdate(self.first_published_at or timezone.now())
         return super().save(*args, **kwargs)
 
-    def serve(self, request, *args, **kwargs):
-        if counts_as_view(request):
-            BlogPageViews.record(self)
-        return super().serve(request, *args, **kwargs)
-
-    def get_context(self, request, *args, **kwargs):
-        context = super().get_context(request, *args, **kwargs)
-        # Always read fresh: the count is never inside a cached fragment.
-        context["views"] = self.view_count()
-        return context
+    # A visitor's view is counted, and the count read fresh, by the page's "views"
+    # hole (blog.holes), on every request, whether the rest of the page is stored or not.
 
     def view_count(self) -> int:
         return BlogPageViews.count_for(self) if self.pk else 0
@@ -142,7 +135,15 @@ class BlogPage(Page):
 
         # Built only on a miss: public() itself queries the view restrictions.
         def load():
-            return cls.objects.live().public().order_by("-date", "-first_published_at", "-id").values_list("id", "path")
+            rows = (
+                cls.objects.live()
+                .public()
+                .order_by("-date", "-first_published_at", "-id")
+                .values_list("id", "path", "last_published_at", "image__file_hash")
+            )
+            return [
+                (pk, path, f"{published:%Y%m%d%H%M%S%f}-{image_hash or ''}") for pk, path, published, image_hash in rows
+            ]
 
         return article_cache.published_entries(load)
 
@@ -153,11 +154,13 @@ class BlogPage(Page):
         return [by_id[pk] for pk in ids if pk in by_id]
 
     @classmethod
-    def random_published(cls, count: int, *, under: str = "") -> list["BlogPage"]:
+    def random_entries(
+        cls, count: int, *, under: str = "", entries: list[article_cache.ArticleEntry] | None = None
+    ) -> list[article_cache.ArticleEntry]:
         """`count` distinct published articles below the tree path `under` (a
         language's home page), a new random choice on each call."""
-        ids = [entry.id for entry in cls.published_entries() if entry.path.startswith(under)]
-        return cls.in_order(random.sample(ids, min(count, len(ids))))
+        below = [e for e in (cls.published_entries() if entries is None else entries) if e.path.startswith(under)]
+        return random.sample(below, min(count, len(below)))
 
 
 def counts_as_view(request) -> bool:
@@ -184,15 +187,27 @@ class BlogPageViews(models.Model):
         return f"{self.page_id}: {self.views}"
 
     @classmethod
-    def record(cls, page) -> None:
-        """Add one view atomically: concurrent requests never lose an increment."""
-        if cls.objects.filter(page_id=page.pk).update(views=F("views") + 1):
-            return
-        _counter, created = cls.objects.get_or_create(page_id=page.pk, defaults={"views": 1})
+    def record(cls, page_id: int) -> int:
+        """Add one view atomically (concurrent requests never lose an increment); the new count.
+
+        One statement when the row exists: UPDATE ... RETURNING (PostgreSQL, SQLite >= 3.35)."""
+        table, pk, views = cls._meta.db_table, cls._meta.pk.column, cls._meta.get_field("views").column
+        qn = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {qn(table)} SET {qn(views)} = {qn(views)} + 1 WHERE {qn(pk)} = %s RETURNING {qn(views)}",  # noqa: S608 - names from _meta
+                [page_id],
+            )
+            row = cursor.fetchone()
+        if row is not None:
+            return row[0]
+        _counter, created = cls.objects.get_or_create(page_id=page_id, defaults={"views": 1})
         if not created:
             # Another request created the row between our UPDATE and INSERT.
-            cls.objects.filter(page_id=page.pk).update(views=F("views") + 1)
+            cls.objects.filter(page_id=page_id).update(views=F("views") + 1)
+        return cls.count_for(page_id)
 
     @classmethod
     def count_for(cls, page) -> int:
-        return cls.objects.filter(page_id=page.pk).values_list("views", flat=True).first() or 0
+        page_id = page if isinstance(page, int) else page.pk
+        return cls.objects.filter(page_id=page_id).values_list("views", flat=True).first() or 0

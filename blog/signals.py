@@ -6,6 +6,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
+from wagtail.images import get_image_model
 from wagtail.models import Page, PageViewRestriction
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
@@ -25,6 +26,8 @@ for _model in (BlogPage, BlogIndexPage):
     post_delete.connect(_invalidate, sender=_model, dispatch_uid=f"blog-deleted-{_model.__name__}")
 post_page_move.connect(_invalidate, dispatch_uid="blog-moved")
 post_save.connect(_invalidate, sender=PageViewRestriction, dispatch_uid="blog-restriction-saved")
+# The cached list carries each card's image file hash (blog.cards).
+post_save.connect(_invalidate, sender=get_image_model(), dispatch_uid="blog-image-saved")
 post_delete.connect(_invalidate, sender=PageViewRestriction, dispatch_uid="blog-restriction-deleted")
 
 

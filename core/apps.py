@@ -7,3 +7,8 @@ class CoreConfig(AppConfig):
     `load_demo`, and the development mail sink and outbox."""
 
     name = "core"
+
+    def ready(self):
+        from core import page_cache_signals
+
+        page_cache_signals.connect()

@@ -7,4 +7,4 @@ class HomeConfig(AppConfig):
     verbose_name = _("Home page")
 
     def ready(self):
-        from home import signals  # noqa: F401
+        from home import holes, signals  # noqa: F401

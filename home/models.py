@@ -4,14 +4,11 @@ from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.fields import StreamField
 from wagtail.models import Locale, Page
 
-from blog.models import BlogPage
+from core.page_cache import CachedPage
 from home.blocks import HomeSectionsBlock
-from home.stats import home_stats
-
-RANDOM_ARTICLES = 3
 
 
-class HomePage(Page):
+class HomePage(CachedPage, Page):
     """The site root: an editable hero and sections, the service's numbers and three random articles."""
 
     hero_title = models.CharField(
@@ -36,9 +33,5 @@ class HomePage(Page):
         # One home page per language: the others are its translations.
         return super().can_create_at(parent) and cls.objects.count() < Locale.objects.count()
 
-    def get_context(self, request, *args, **kwargs):
-        context = super().get_context(request, *args, **kwargs)
-        # The same numbers in every language; the articles of this page's language (its subtree).
-        context["stats"] = home_stats()
-        context["articles"] = BlogPage.random_published(RANDOM_ARTICLES, under=self.path)
-        return context
+    # The numbers (the same in every language) and the three random articles of
+    # this page's language (its subtree) are holes, rendered per request: home.holes.

@@ -100,6 +100,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # Anonymous visitors' public pages, stored whole with per-request holes (README "Caching").
+    # Inside everything that sets the language, user, CSRF cookie and security headers.
+    "core.page_cache.PageCacheMiddleware",
     # AxesMiddleware must be last.
     "axes.middleware.AxesMiddleware",
 ]

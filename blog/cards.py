@@ -1,0 +1,39 @@
+"""Article cards (home page, blog index), cached one per article and language
+under a key that changes with the article's card stamp (a new publication, a
+new image file): the cards a page shows come in one `get_many`, and only the
+missing ones cost a query (one for all of them) and a render."""
+
+from django.core.cache import cache
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.safestring import SafeString, mark_safe
+
+from blog.article_cache import ArticleEntry
+
+CARD_TTL = 24 * 60 * 60
+CARD_TEMPLATE = "blog/includes/article_card.html"
+
+
+def _key(entry: ArticleEntry, language: str) -> str:
+    return f"blog:card:{entry.id}:{entry.stamp}:{language}"
+
+
+def article_cards(request, entries: list[ArticleEntry]) -> list[SafeString]:
+    """The cards' HTML, in the order of `entries`."""
+    from blog.models import BlogPage  # the models use this module for the index
+
+    language = translation.get_language() or ""
+    keys = [_key(entry, language) for entry in entries]
+    # A copy: django-redis answers every failed get_many with one shared dict.
+    found = dict(cache.get_many(keys)) if keys else {}
+    missing = [entry for entry, key in zip(entries, keys, strict=True) if key not in found]
+    if missing:
+        articles = {a.pk: a for a in BlogPage.in_order([e.id for e in missing])}
+        rendered = {
+            _key(e, language): render_to_string(CARD_TEMPLATE, {"article": articles[e.id]}, request=request)
+            for e in missing
+            if e.id in articles
+        }
+        cache.set_many(rendered, CARD_TTL)
+        found.update(rendered)
+    return [mark_safe(found[key]) for key in keys if key in found]  # noqa: S308 - our own rendered template

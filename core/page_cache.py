@@ -1,0 +1,205 @@
+"""Whole-page cache for anonymous visitors, with holes for what changes per request.
+
+A public page (a Wagtail page whose model mixes in `CachedPage`) is rendered
+once per URL, host, language and time zone, and stored whole: the next
+anonymous GET is answered from one `get_many` without Wagtail's routing,
+queries or template rendering. The parts that differ per request are holes
+(`{% page_hole "name" ... %}`, see core/templatetags/page_cache.py): the
+visitor's CSRF token, an article's fresh view count, the home page's numbers
+and its three random articles. A hole is rendered by the same registered
+function on the first render and on every hit, so both give the same HTML.
+
+Who never gets a stored page: requests with a session cookie (logged-in
+users, editors, anyone with a flash message or a page password) or a messages
+cookie, anything but GET, query strings other than `?page=N`, previews,
+restricted pages (Wagtail answers them before the page's `serve`), and any
+response that is not a 200 text/html page or sets a cookie. A page that shows
+a CSRF token outside a hole is not stored either.
+
+Invalidation: each stored page carries the site's page version
+(`pages:version`, read in the same `get_many`); `invalidate_pages` replaces it
+when anything that can change a public page happens (core/page_cache_signals.py),
+at once and again on commit. Older pages are then ignored and expire."""
+
+import hashlib
+import json
+import re
+import uuid
+from collections.abc import Callable, Iterable
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
+from django.utils import timezone, translation
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+
+VERSION_KEY = "pages:version"
+# A safety net only: every change that matters replaces the version.
+PAGE_TTL = 24 * 60 * 60
+_OPEN, _SPLIT, _CLOSE = "\ue000", "\ue001", "\ue002"  # private-use characters around a hole
+_HOLE_RE = re.compile(f"{_OPEN}([^{_SPLIT}]*){_SPLIT}(.*?){_CLOSE}", re.DOTALL)
+_PAGE_QUERY_RE = re.compile(r"page=\d{1,4}")
+_PAGE_PREFIXES = tuple(f"/{code}/" for code, _name in settings.LANGUAGES)
+
+Filler = Callable[[HttpRequest, dict], str]
+_fillers: dict[str, Filler] = {}
+_prefetch: set[str] = set()
+
+
+def register_hole(name: str, *, prefetch: Iterable[str] = ()) -> Callable[[Filler], Filler]:
+    """Register the function that renders the hole `name`: f(request, params) -> HTML.
+
+    `prefetch` names cache keys the hole reads: on a hit they come in the page's
+    own `get_many`, and `prefetched(request, key)` gives them to the filler."""
+
+    def decorator(func: Filler) -> Filler:
+        _fillers[name] = func
+        _prefetch.update(prefetch)
+        return func
+
+    return decorator
+
+
+def prefetched(request, key: str, default=None):
+    """A value read with the page (a prefetch key), else `default` (then the filler reads it itself)."""
+    return getattr(request, "_page_cache_found", {}).get(key, default)
+
+
+def hole(request, name: str, **params) -> str:
+    html = _fillers[name](request, params)
+    if getattr(request, "_page_cache_render", False):
+        return mark_safe(f"{_OPEN}{json.dumps([name, params])}{_SPLIT}{html}{_CLOSE}")  # noqa: S308 - filler's HTML
+    return html
+
+
+def _cacheable_request(request) -> bool:
+    # Wagtail's pages are served under the language prefixes only (mailsite/urls.py).
+    if request.method != "GET" or not request.path_info.startswith(_PAGE_PREFIXES):
+        return False
+    cookies = request.COOKIES
+    if settings.SESSION_COOKIE_NAME in cookies or getattr(settings, "MESSAGES_COOKIE_NAME", "messages") in cookies:
+        return False
+    query = request.META.get("QUERY_STRING", "")
+    return not query or bool(_PAGE_QUERY_RE.fullmatch(query))
+
+
+def _page_key(request) -> str:
+    what = "\n".join(
+        (
+            request.get_host(),
+            translation.get_language() or "",
+            timezone.get_current_timezone_name(),
+            request.get_full_path(),
+        )
+    )
+    return "page:" + hashlib.sha256(what.encode()).hexdigest()[:40]
+
+
+def _version(found: dict) -> str:
+    version = found.get(VERSION_KEY)
+    if version is None:
+        cache.add(VERSION_KEY, uuid.uuid4().hex, None)
+        version = cache.get(VERSION_KEY)
+    return version
+
+
+def invalidate_pages() -> None:
+    """Every stored page is stale from now on (and again after the commit, for
+    a page rendered from the old rows and stored in between)."""
+    _new_version()
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and not any(f is _new_version for _s, f, _r in connection.run_on_commit):
+        transaction.on_commit(_new_version, robust=True)
+
+
+def _new_version() -> None:
+    cache.set(VERSION_KEY, uuid.uuid4().hex, None)
+
+
+class CachedPage:
+    """Mixed into a Wagtail page model whose anonymous view may be stored whole."""
+
+    def serve(self, request, *args, **kwargs):
+        response = super().serve(request, *args, **kwargs)
+        if getattr(request, "_page_cache_render", False) and not getattr(request, "is_preview", False):
+            request._page_cache_page = True
+        return response
+
+
+class PageCacheMiddleware:
+    """Answers anonymous GETs of stored pages; stores the pages it sees rendered.
+
+    Sits after the middleware that sets the language, the time zone, the user
+    and the CSRF cookie, so a stored page is served with the same headers."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not _cacheable_request(request):
+            return self.get_response(request)
+        key = _page_key(request)
+        found = cache.get_many([key, VERSION_KEY, *_prefetch])
+        request._page_cache_found = found
+        entry = found.get(key)
+        if entry is not None and entry["version"] == found.get(VERSION_KEY):
+            return self._from_entry(request, entry)
+        version = _version(found)
+        request._page_cache_render = True
+        response = self.get_response(request)
+        request._page_cache_render = False
+        if getattr(response, "streaming", True) or not hasattr(response, "content"):
+            return response
+        text = response.content.decode(response.charset)
+        if _OPEN not in text:
+            return response  # no hole rendered: not one of our pages
+        parts, html = _split(text)
+        response.content = html
+        if parts is not None and self._storable(request, response, parts):
+            cache.set(key, {"version": version, "parts": parts, "content_type": response["Content-Type"]}, PAGE_TTL)
+        return response
+
+    @staticmethod
+    def _storable(request, response, parts) -> bool:
+        return (
+            getattr(request, "_page_cache_page", False)
+            and response.status_code == 200
+            and response["Content-Type"].startswith("text/html")
+            and not response.cookies
+            # A token outside a hole would be handed to every visitor.
+            and not any(isinstance(p, str) and "csrfmiddlewaretoken" in p for p in parts)
+        )
+
+    @staticmethod
+    def _from_entry(request, entry) -> HttpResponse:
+        html = "".join(
+            part if isinstance(part, str) else _fillers[part[0]](request, part[1]) for part in entry["parts"]
+        )
+        return HttpResponse(html, content_type=entry["content_type"])
+
+
+def _split(text: str) -> tuple[list | None, str]:
+    """The page as literal strings and [name, params] holes, and the page without the markers."""
+    parts: list = []
+    plain: list[str] = []
+    position = 0
+    for match in _HOLE_RE.finditer(text):
+        parts.append(text[position : match.start()])
+        parts.append(json.loads(match.group(1)))
+        plain += [text[position : match.start()], match.group(2)]
+        position = match.end()
+    parts.append(text[position:])
+    plain.append(text[position:])
+    html = "".join(plain)
+    if _OPEN in html or _CLOSE in html:  # nested or broken markers: serve, never store
+        return None, html.replace(_OPEN, "").replace(_SPLIT, "").replace(_CLOSE, "")
+    return [p for p in parts if p != ""], html
+
+
+@register_hole("csrf")
+def csrf_input(request, params) -> str:
+    """What {% csrf_token %} renders: a new masked token for this visitor (and their CSRF cookie)."""
+    return format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request))
