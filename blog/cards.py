@@ -1,7 +1,8 @@
 """Article cards (home page, blog index), cached one per article and language
 under a key that changes with the article's card stamp (a new publication, a
-new image file): the cards a page shows come in one `get_many`, and only the
-missing ones cost a query (one for all of them) and a render."""
+new image): a card never changes under its key, so each process keeps the
+cards it has used (core/local_cache.py); others come in one `get_many`, and
+only the ones missing there cost a query (one for all of them) and a render."""
 
 from django.core.cache import cache
 from django.template.loader import render_to_string
@@ -9,9 +10,11 @@ from django.utils import translation
 from django.utils.safestring import SafeString, mark_safe
 
 from blog.article_cache import ArticleEntry
+from core.local_cache import LocalLRU
 
 CARD_TTL = 24 * 60 * 60
 CARD_TEMPLATE = "blog/includes/article_card.html"
+_local_cards = LocalLRU(maxsize=1024)
 
 
 def _key(entry: ArticleEntry, language: str) -> str:
@@ -24,8 +27,13 @@ def article_cards(request, entries: list[ArticleEntry]) -> list[SafeString]:
 
     language = translation.get_language() or ""
     keys = [_key(entry, language) for entry in entries]
-    # A copy: django-redis answers every failed get_many with one shared dict.
-    found = dict(cache.get_many(keys)) if keys else {}
+    found = {key: html for key in keys if (html := _local_cards.get(key)) is not None}
+    wanted = [key for key in keys if key not in found]
+    if wanted:
+        shared = cache.get_many(wanted)
+        found.update(shared)
+        for key, html in shared.items():
+            _local_cards.set(key, html)
     missing = [entry for entry, key in zip(entries, keys, strict=True) if key not in found]
     if missing:
         articles = {a.pk: a for a in BlogPage.in_order([e.id for e in missing])}
@@ -36,4 +44,6 @@ def article_cards(request, entries: list[ArticleEntry]) -> list[SafeString]:
         }
         cache.set_many(rendered, CARD_TTL)
         found.update(rendered)
+        for key, html in rendered.items():
+            _local_cards.set(key, html)
     return [mark_safe(found[key]) for key in keys if key in found]  # noqa: S308 - our own rendered template

@@ -1,6 +1,7 @@
 """The blog's per-request parts of a stored page (core/page_cache.py): an article's view count."""
 
-from django.template.loader import render_to_string
+from django.utils.html import format_html
+from django.utils.translation import ngettext
 
 from blog.models import BlogPageViews, counts_as_view
 from core.page_cache import register_hole
@@ -16,4 +17,6 @@ def article_views(request, params) -> str:
         views = BlogPageViews.record(page_id)
     else:
         views = BlogPageViews.count_for(page_id)
-    return render_to_string("blog/includes/views.html", {"views": views})
+    # In Python, not a template: rendered on every request, stored page or not.
+    text = ngettext("%(counter)s view", "%(counter)s views", views) % {"counter": views}
+    return format_html('<p class="text-muted small" data-testid="views">{}</p>', text)

@@ -10,6 +10,7 @@ published articles (`blog.article_cache`): page logic on the page models, as
 Wagtail does it, so the dependencies run one way: models -> panels, feeds,
 article_cache; signals -> models."""
 
+import hashlib
 import random
 
 from django.core.paginator import Paginator
@@ -139,11 +140,9 @@ class BlogPage(CachedPage, Page):
                 cls.objects.live()
                 .public()
                 .order_by("-date", "-first_published_at", "-id")
-                .values_list("id", "path", "last_published_at", "image__file_hash")
+                .values_list("id", "path", "last_published_at", *CARD_IMAGE_FIELDS)
             )
-            return [
-                (pk, path, f"{published:%Y%m%d%H%M%S%f}-{image_hash or ''}") for pk, path, published, image_hash in rows
-            ]
+            return [(pk, path, _card_stamp(published, image)) for pk, path, published, *image in rows]
 
         return article_cache.published_entries(load)
 
@@ -161,6 +160,24 @@ class BlogPage(CachedPage, Page):
         language's home page), a new random choice on each call."""
         below = [e for e in (cls.published_entries() if entries is None else entries) if e.path.startswith(under)]
         return random.sample(below, min(count, len(below)))
+
+
+# What of an article's image its card shows: another file or focal point is another rendition.
+CARD_IMAGE_FIELDS = (
+    "image_id",
+    "image__file",
+    "image__file_hash",
+    "image__focal_point_x",
+    "image__focal_point_y",
+    "image__focal_point_width",
+    "image__focal_point_height",
+)
+
+
+def _card_stamp(published, image_fields) -> str:
+    """Changes whenever the article's card may: a new publication or another image."""
+    text = "|".join(str(v) for v in (published.isoformat() if published else "", *image_fields))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def counts_as_view(request) -> bool:

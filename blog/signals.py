@@ -26,8 +26,15 @@ for _model in (BlogPage, BlogIndexPage):
     post_delete.connect(_invalidate, sender=_model, dispatch_uid=f"blog-deleted-{_model.__name__}")
 post_page_move.connect(_invalidate, dispatch_uid="blog-moved")
 post_save.connect(_invalidate, sender=PageViewRestriction, dispatch_uid="blog-restriction-saved")
-# The cached list carries each card's image file hash (blog.cards).
-post_save.connect(_invalidate, sender=get_image_model(), dispatch_uid="blog-image-saved")
+
+
+# The cached list carries a stamp of each card's image (blog.cards).
+@receiver(post_save, sender=get_image_model(), dispatch_uid="blog-image-saved")
+def _image_saved(sender, update_fields=None, **kwargs):
+    if update_fields != frozenset({"file_hash"}):  # Wagtail filling in the hash changes no rendition
+        _invalidate()
+
+
 post_delete.connect(_invalidate, sender=PageViewRestriction, dispatch_uid="blog-restriction-deleted")
 
 

@@ -19,7 +19,12 @@ a CSRF token outside a hole is not stored either.
 Invalidation: each stored page carries the site's page version
 (`pages:version`, read in the same `get_many`); `invalidate_pages` replaces it
 when anything that can change a public page happens (core/page_cache_signals.py),
-at once and again on commit. Older pages are then ignored and expire."""
+at once and again on commit. Older pages are then ignored and expire.
+
+Each process also keeps the pages it served (core/local_cache.py), checked
+against the shared version on every request: a warm hit is then one
+`get_many` of small values (the version and the holes' data), not the page's
+25 kB fetched and unpickled again."""
 
 import hashlib
 import json
@@ -36,6 +41,8 @@ from django.utils import timezone, translation
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from core.local_cache import LocalLRU
+
 VERSION_KEY = "pages:version"
 # A safety net only: every change that matters replaces the version.
 PAGE_TTL = 24 * 60 * 60
@@ -43,6 +50,9 @@ _OPEN, _SPLIT, _CLOSE = "\ue000", "\ue001", "\ue002"  # private-use characters a
 _HOLE_RE = re.compile(f"{_OPEN}([^{_SPLIT}]*){_SPLIT}(.*?){_CLOSE}", re.DOTALL)
 _PAGE_QUERY_RE = re.compile(r"page=\d{1,4}")
 _PAGE_PREFIXES = tuple(f"/{code}/" for code, _name in settings.LANGUAGES)
+
+# Pages this process served, by page key; each carries the version it was stored under.
+_local_pages = LocalLRU(maxsize=256)
 
 Filler = Callable[[HttpRequest, dict], str]
 _fillers: dict[str, Filler] = {}
@@ -142,11 +152,21 @@ class PageCacheMiddleware:
         if not _cacheable_request(request):
             return self.get_response(request)
         key = _page_key(request)
-        found = cache.get_many([key, VERSION_KEY, *_prefetch])
+        local = _local_pages.get(key)
+        # The stored page itself is fetched only when this process has no copy.
+        found = cache.get_many([VERSION_KEY, *_prefetch] if local else [key, VERSION_KEY, *_prefetch])
         request._page_cache_found = found
-        entry = found.get(key)
-        if entry is not None and entry["version"] == found.get(VERSION_KEY):
-            return self._from_entry(request, entry)
+        version = found.get(VERSION_KEY)
+        for entry in (local, found.get(key)):
+            if entry is not None and version is not None and entry["version"] == version:
+                _local_pages.set(key, entry)
+                return self._from_entry(request, entry)
+        if local is not None:
+            # Another version: a page another process stored since may be current.
+            entry = cache.get(key)
+            if entry is not None and version is not None and entry["version"] == version:
+                _local_pages.set(key, entry)
+                return self._from_entry(request, entry)
         version = _version(found)
         request._page_cache_render = True
         response = self.get_response(request)
@@ -159,7 +179,9 @@ class PageCacheMiddleware:
         parts, html = _split(text)
         response.content = html
         if parts is not None and self._storable(request, response, parts):
-            cache.set(key, {"version": version, "parts": parts, "content_type": response["Content-Type"]}, PAGE_TTL)
+            entry = {"version": version, "parts": parts, "content_type": response["Content-Type"]}
+            cache.set(key, entry, PAGE_TTL)
+            _local_pages.set(key, entry)
         return response
 
     @staticmethod

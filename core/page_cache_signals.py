@@ -12,6 +12,8 @@ from core.page_cache import invalidate_pages
 
 
 def _changed(**kwargs):
+    if kwargs.get("update_fields") == frozenset({"file_hash"}):
+        return  # Wagtail filling in an image's hash: nothing shown changes
     invalidate_pages()
 
 

@@ -2,7 +2,10 @@
 service's numbers and three random articles, both from values read in the
 page's own `get_many` when the page is stored."""
 
+from functools import lru_cache
+
 from django.template.loader import render_to_string
+from django.utils import translation
 
 from blog import article_cache
 from blog.cards import article_cards
@@ -17,7 +20,7 @@ RANDOM_ARTICLES = 3
 def stats(request, params) -> str:
     cached = prefetched(request, STATS_KEY)
     numbers = HomeStats(**cached) if cached is not None else home_stats()
-    return render_to_string("home/includes/stats.html", {"stats": numbers})
+    return _stats_html(translation.get_language(), numbers)
 
 
 @register_hole("random_articles", prefetch=[article_cache.PUBLISHED_KEY])
@@ -26,4 +29,15 @@ def random_articles(request, params) -> str:
     cached = prefetched(request, article_cache.PUBLISHED_KEY)
     entries = [article_cache.ArticleEntry(*e) for e in cached] if cached is not None else None
     chosen = BlogPage.random_entries(RANDOM_ARTICLES, under=params["under"], entries=entries)
-    return render_to_string("home/includes/random_articles.html", {"cards": article_cards(request, chosen)})
+    return _articles_html(translation.get_language(), tuple(article_cards(request, chosen)))
+
+
+# The same inputs render the same HTML: each process keeps the last few.
+@lru_cache(maxsize=64)
+def _stats_html(language: str, numbers: HomeStats) -> str:
+    return render_to_string("home/includes/stats.html", {"stats": numbers})
+
+
+@lru_cache(maxsize=512)
+def _articles_html(language: str, cards: tuple[str, ...]) -> str:
+    return render_to_string("home/includes/random_articles.html", {"cards": cards})
