@@ -4,6 +4,8 @@ new image): a card never changes under its key, so each process keeps the
 cards it has used (core/local_cache.py); others come in one `get_many`, and
 only the ones missing there cost a query (one for all of them) and a render."""
 
+from collections.abc import Callable
+
 from django.core.cache import cache
 from django.template.loader import render_to_string
 from django.utils import translation
@@ -21,10 +23,9 @@ def _key(entry: ArticleEntry, language: str) -> str:
     return f"blog:card:{entry.id}:{entry.stamp}:{language}"
 
 
-def article_cards(request, entries: list[ArticleEntry]) -> list[SafeString]:
-    """The cards' HTML, in the order of `entries`."""
-    from blog.models import BlogPage  # the models use this module for the index
-
+def article_cards(request, entries: list[ArticleEntry], load: Callable[[list[int]], list]) -> list[SafeString]:
+    """The cards' HTML, in the order of `entries`; `load(ids)` gives the articles
+    whose cards are missing (`BlogPage.in_order`: the models call this module)."""
     language = translation.get_language() or ""
     keys = [_key(entry, language) for entry in entries]
     found = {key: html for key in keys if (html := _local_cards.get(key)) is not None}
@@ -36,7 +37,7 @@ def article_cards(request, entries: list[ArticleEntry]) -> list[SafeString]:
             _local_cards.set(key, html)
     missing = [entry for entry, key in zip(entries, keys, strict=True) if key not in found]
     if missing:
-        articles = {a.pk: a for a in BlogPage.in_order([e.id for e in missing])}
+        articles = {a.pk: a for a in load([e.id for e in missing])}
         rendered = {
             _key(e, language): render_to_string(CARD_TEMPLATE, {"article": articles[e.id]}, request=request)
             for e in missing

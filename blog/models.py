@@ -65,7 +65,9 @@ class BlogIndexPage(CachedPage, RoutablePageMixin, Page):
         context["page_number"] = page_obj.number
         context["blog_version"] = article_cache.blog_version()
         # Rendered only when the cached fragment misses: cached cards, one query for the missing ones.
-        context["cards"] = SimpleLazyObject(lambda: cards.article_cards(request, list(page_obj.object_list)))
+        context["cards"] = SimpleLazyObject(
+            lambda: cards.article_cards(request, list(page_obj.object_list), BlogPage.in_order)
+        )
         return context
 
     @path("feed/", name="feed")

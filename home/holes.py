@@ -29,7 +29,7 @@ def random_articles(request, params) -> str:
     cached = prefetched(request, article_cache.PUBLISHED_KEY)
     entries = [article_cache.ArticleEntry(*e) for e in cached] if cached is not None else None
     chosen = BlogPage.random_entries(RANDOM_ARTICLES, under=params["under"], entries=entries)
-    return _articles_html(translation.get_language(), tuple(article_cards(request, chosen)))
+    return _articles_html(translation.get_language(), tuple(article_cards(request, chosen, BlogPage.in_order)))
 
 
 # The same inputs render the same HTML: each process keeps the last few.
