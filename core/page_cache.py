@@ -171,8 +171,8 @@ class PageCacheMiddleware:
         request._page_cache_render = True
         response = self.get_response(request)
         request._page_cache_render = False
-        if getattr(response, "streaming", True) or not hasattr(response, "content"):
-            return response
+        if getattr(response, "streaming", True) or not response.get("Content-Type", "").startswith("text/html"):
+            return response  # holes are only ever rendered into HTML
         text = response.content.decode(response.charset)
         if _OPEN not in text:
             return response  # no hole rendered: not one of our pages
