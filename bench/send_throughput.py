@@ -88,7 +88,8 @@ def modes(args):
             yield f"PostgreSQL, synchronous_commit {sync}", url, sync == "off", sync
 
 
-def run_mode(args, name, url, async_commit, sync, port):
+def run_mode(args, mode, port):
+    name, url, async_commit, sync = mode
     print(f"\n{name}: {args.repeats} rounds of {', '.join(args.contenders)}", file=sys.stderr, flush=True)
     env = {**os.environ, **runtime.bench_env(port, url, async_commit)}
     command = [
@@ -133,8 +134,8 @@ def main(args):
     }
     the_sink = sink.Sink(args.sink, __file__)
     try:
-        for name, url, async_commit, sync in modes(args):
-            results["modes"].append(run_mode(args, name, url, async_commit, sync, the_sink.port))
+        for mode in modes(args):
+            results["modes"].append(run_mode(args, mode, the_sink.port))
     finally:
         received = the_sink.stop()
     sent = sum(s["sent"] for mode in results["modes"] for samples in mode["samples"].values() for s in samples)

@@ -54,7 +54,7 @@ class Sink:
                 raise SystemExit("smtp-sink not found: apt-get install postfix, or --sink aiosmtpd")
             # -c: a running count of messages on stdout, into a file (a pipe nobody
             # reads would fill and stall the sink); 1024: the listen backlog.
-            self.log = tempfile.TemporaryFile(mode="w+")
+            self.log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed in stop()
             self.proc = subprocess.Popen(
                 [SMTP_SINK, "-u", "nobody", "-c", f"127.0.0.1:{self.port}", "1024"],
                 stdout=self.log,
