@@ -88,7 +88,7 @@ def modes(args):
             yield f"PostgreSQL, synchronous_commit {sync}", url, sync == "off", sync
 
 
-def run_mode(args, mode, port):
+def run_mode(args, mode, port, sink_pid):
     name, url, async_commit, sync = mode
     print(f"\n{name}: {args.repeats} rounds of {', '.join(args.contenders)}", file=sys.stderr, flush=True)
     env = {**os.environ, **runtime.bench_env(port, url, async_commit)}
@@ -97,6 +97,7 @@ def run_mode(args, mode, port):
         __file__,
         "--role=mode",
         f"--port={port}",
+        f"--sink-pid={sink_pid}",
         f"--mode-name={name}",
         f"--sync-mode={sync}",
         f"--clients={args.clients}",
@@ -135,7 +136,7 @@ def main(args):
     the_sink = sink.Sink(args.sink, __file__)
     try:
         for mode in modes(args):
-            results["modes"].append(run_mode(args, mode, the_sink.port))
+            results["modes"].append(run_mode(args, mode, the_sink.port, the_sink.proc.pid))
     finally:
         received = the_sink.stop()
     sent = sum(s["sent"] for mode in results["modes"] for samples in mode["samples"].values() for s in samples)
@@ -173,6 +174,7 @@ def parse(argv=None):
     parser.add_argument("--role", choices=("sink", "worker", "peer", "mode"), help=hidden)
     parser.add_argument("--port", type=int, help=hidden)
     parser.add_argument("--run", type=int, help=hidden)
+    parser.add_argument("--sink-pid", type=int, help=hidden)
     parser.add_argument("--processes", type=int, help=hidden)
     parser.add_argument("--lockfile", help=hidden)
     parser.add_argument("--mode-name", help=hidden)

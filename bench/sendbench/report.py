@@ -19,6 +19,9 @@ def summarise(mode):
             row["x_baseline"] = medians[key] / medians[base]
         if key.startswith("peer"):
             row["queue_median_msgs_per_s"] = statistics.median(s["queue_msgs_per_s"] for s in mode["samples"][key])
+        shares = [s["sink_cpu_share"] for s in mode["samples"][key] if "sink_cpu_share" in s]
+        if shares:
+            row["sink_cpu_share_max"] = max(shares)
         if any("peak_rss_mb" in s for s in mode["samples"][key]):
             row["peak_rss_mb"] = max(s["peak_rss_mb"] for s in mode["samples"][key])
         summary[key] = row
@@ -44,6 +47,8 @@ def table(mode):
             notes.append(f"{mode['bytes'][size]:,} bytes")
         if key == "b":
             notes.append(f"on {mode['naive_clients']:,} clients")
+        if key in ("a", "a2") and "sink_cpu_share_max" in row:
+            notes.append(f"sink ≤ {row['sink_cpu_share_max']:.0%} of a core")
         if "peak_rss_mb" in row:
             notes.append(f"peak RSS {row['peak_rss_mb']:.0f} MB")
         ratio = f"{row['x_baseline']:.2f}" if "x_baseline" in row else ""
@@ -53,7 +58,8 @@ def table(mode):
         )
     ratios = ", ".join(f"{name} **{value:.2f}×**" for name, value in mode["ratios"].items())
     lines.append("")
-    lines.append(f"Ratios of medians: {ratios}.")
+    if ratios:
+        lines.append(f"Ratios of medians: {ratios}.")
     load = mode["load_1min"]
     lines.append(
         f"Load average (1 min) {load['min']:.2f}–{load['max']:.2f} around the rounds; "

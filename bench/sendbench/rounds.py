@@ -7,6 +7,7 @@ import sys
 import time
 
 from sendbench import contenders as c
+from sendbench.sink import cpu_seconds
 
 # (key, label, baseline key): the order of one round.
 CONTENDERS = (
@@ -75,7 +76,11 @@ def run_mode(args, port, env):
         load_before = os.getloadavg()
         line = []
         for key in wanted:
+            sink_cpu = cpu_seconds(args.sink_pid)
             sample = run_sample[key]()
+            if sink_cpu is not None:
+                # The sink's share of a core while this contender ran: far below 1, it was not the limit.
+                sample["sink_cpu_share"] = round((cpu_seconds(args.sink_pid) - sink_cpu) / sample["seconds"], 3)
             sample["round"] = number
             sample["msgs_per_s"] = sample["sent"] / sample["seconds"]
             samples[key].append(sample)

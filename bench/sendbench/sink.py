@@ -2,6 +2,7 @@
 smtp-sink (C, event driven: never the bottleneck) or an aiosmtpd one."""
 
 import contextlib
+import os
 import re
 import shutil
 import signal
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 SMTP_SINK = shutil.which("smtp-sink") or shutil.which("smtp-sink", path="/usr/sbin:/usr/lib/postfix/sbin")
 
@@ -43,6 +45,15 @@ def run_aiosmtpd(port):
     signal.sigwait(stop)
     controller.stop()
     print(Counting.count, flush=True)
+
+
+def cpu_seconds(pid):
+    """CPU time (user + system) a process has used so far, from /proc/<pid>/stat."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, ValueError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class Sink:
