@@ -11,7 +11,7 @@ LINK_HOST := $(if $(filter 0.0.0.0,$(HOST)),127.0.0.1,$(HOST))
 export SITE_URL ?= http://$(LINK_HOST):$(PORT)
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format setup clean messages
+.PHONY: run test lint format setup clean messages bench-send
 
 # The Russian catalogue: `make messages` refreshes locale/ru/LC_MESSAGES/django.po
 # from the code (GNU gettext needed) and compiles the .mo; both are committed.
@@ -27,7 +27,7 @@ $(VENV)/.run-installed: requirements.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
-$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt bench/requirements.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.run-installed
 
@@ -57,6 +57,12 @@ format: $(VENV)/.dev-installed
 
 test: lint
 	$(BIN)/pytest -m "not browser and not service and not spamfilter" $(PYTEST_ARGS)
+
+# Send throughput against a bare loop and django-post-office (README "Throughput"), e.g.
+# `make bench-send BENCH_ARGS="--db sqlite --quick"`; PostgreSQL from BENCH_DATABASE_URL.
+BENCH_ARGS ?=
+bench-send: $(VENV)/.dev-installed
+	$(BIN)/python bench/send_throughput.py $(BENCH_ARGS)
 
 messages: $(VENV)/.run-installed
 	$(BIN)/python manage.py makemessages $(MAKEMESSAGES_ARGS)

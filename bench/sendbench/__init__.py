@@ -1,0 +1,1 @@
+"""bench/send_throughput.py in modules: settings, sink, contenders, rounds, report."""
