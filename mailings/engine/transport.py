@@ -184,7 +184,8 @@ class SMTPTransport:
     def send(self, from_addr: str, to_addr: str, message, *, before_data=None, smtputf8=False) -> Outcome:
         """Send one message (bytes) to one recipient on the open connection.
 
-        before_data() is called after RCPT is accepted, before DATA: the
+        before_data() is called before the server can accept the message
+        (after RCPT, before DATA; pipelined, before the final "." line): the
         engine waits there for the previous message's attempt to be on record.
         smtputf8: the recipient's local part is not ASCII (see smtp_address)."""
         conn = self.connection
