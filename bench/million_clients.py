@@ -192,6 +192,7 @@ def measure(n, limit, port):
 
 
 def main():
+    from django.conf import settings
     from django.core.management import call_command
     from django.db import connection
 
@@ -219,7 +220,7 @@ def main():
         "date": time.strftime("%Y-%m-%d %H:%M %Z"),
         "cpus": os.cpu_count(),
         "load_average": [round(x, 2) for x in os.getloadavg()],
-        "synchronous_commit": "off" if os.environ.get("MAILINGS_ASYNC_COMMIT", "").lower() == "true" else "on",
+        "synchronous_commit": "off" if settings.MAILINGS_ASYNC_COMMIT else "on",
         "base": base,
         "big": big,
         "ratios": ratios,
