@@ -387,6 +387,8 @@ MAILINGS_FLUSH_EVERY = env.int("MAILINGS_FLUSH_EVERY", default=100)
 MAILINGS_MAX_ERRORS_IN_A_ROW = env.int("MAILINGS_MAX_ERRORS_IN_A_ROW", default=5)
 # PostgreSQL: commit the sending journal without waiting for the WAL flush (see README).
 MAILINGS_ASYNC_COMMIT = env.bool("MAILINGS_ASYNC_COMMIT", default=True)
+# Send MAIL, RCPT and DATA in one write when the mail server offers PIPELINING (RFC 2920).
+MAILINGS_SMTP_PIPELINING = env.bool("MAILINGS_SMTP_PIPELINING", default=True)
 # Names this machine on each attempt ("node:pid"); defaults to the host name.
 MAILINGS_NODE_NAME = env("MAILINGS_NODE_NAME", default="")
 

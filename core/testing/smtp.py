@@ -12,9 +12,19 @@ test with `server.fault(...)` (see `RecordingHandler.fault`):
     data_452         "452 4.3.1" after the message data (temporary)
     disconnect_data  hang up after the message data, before any reply
     garbled          answer RCPT with a line that has no reply code
+    mail_451         "451 4.3.0" to MAIL (temporary)
+    mail_550         "550 5.7.1" to MAIL (permanent)
+    mail_421         "421 4.3.2" to MAIL, and hang up
+    disconnect_mail  hang up at MAIL, before any reply
+    garbled_mail     answer MAIL with a line that has no reply code
+    rcpt_421         "421 4.3.2" to RCPT, and hang up
+    data_cmd_451     "451 4.3.0" to the DATA command, before the message data
+    data_cmd_554     "554 5.5.1" to the DATA command, before the message data
 
-A fault applies to the recipients in `match` (all when None) and `times`
-times (forever when None). For "connection refused" use `closed_port()`.
+A fault applies to the recipients in `match` (all when None; the sender for
+the MAIL faults) and `times` times (forever when None). For "connection
+refused" use `closed_port()`. The server offers PIPELINING (RFC 2920) as
+Postfix does; `SMTPTestServer(pipelining=False)` is one that does not.
 
 `server.handler.gather(n)` holds every message at DATA until n connections
 wait there together, then lets everything through: a test that needs n
@@ -39,6 +49,14 @@ FAULT_MODES = (
     "data_452",
     "disconnect_data",
     "garbled",
+    "mail_451",
+    "mail_550",
+    "mail_421",
+    "disconnect_mail",
+    "garbled_mail",
+    "rcpt_421",
+    "data_cmd_451",
+    "data_cmd_554",
 )
 
 
@@ -77,8 +95,9 @@ class RecordingHandler:
 
     With `parse=False` only the envelopes are kept (fast, for sinks)."""
 
-    def __init__(self, parse=True):
+    def __init__(self, parse=True, pipelining=True):
         self.parse = parse
+        self.pipelining = pipelining
         self.messages = []
         self.envelopes = []
         self.faults: list[Fault] = []
@@ -123,12 +142,40 @@ class RecordingHandler:
         """Every recipient address of every accepted message, in order."""
         return [rcpt for envelope in self.envelopes for rcpt in envelope.rcpt_tos]
 
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802 - aiosmtpd hook
+        session.host_name = hostname
+        if self.pipelining:
+            responses.insert(1, "250-PIPELINING")
+        return responses
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):  # noqa: N802 - aiosmtpd hook
+        modes = ("mail_451", "mail_550", "mail_421", "disconnect_mail", "garbled_mail")
+        fault = self.take(modes, [address])
+        if fault is None:
+            envelope.mail_from = address
+            envelope.mail_options.extend(mail_options)
+            return "250 OK"
+        if fault.mode == "mail_451":
+            return "451 4.3.0 Sender temporarily rejected, try again later"
+        if fault.mode == "mail_550":
+            return "550 5.7.1 Sender rejected"
+        if fault.mode == "garbled_mail":
+            return "this is not an SMTP reply"
+        if fault.mode == "mail_421":
+            server.loop.call_soon(server.transport.close)  # after the reply is written
+            return "421 4.3.2 Service shutting down"
+        server.transport.abort()
+        return "421 4.4.2 connection dropped"  # never reaches the client
+
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 - aiosmtpd hook
         self.rcpt_seen.append(address)
-        fault = self.take(("rcpt_451", "rcpt_550", "garbled"), [address])
+        fault = self.take(("rcpt_451", "rcpt_550", "garbled", "rcpt_421"), [address])
         if fault is None:
             envelope.rcpt_tos.append(address)
             return "250 OK"
+        if fault.mode == "rcpt_421":
+            server.loop.call_soon(server.transport.close)  # after the reply is written
+            return "421 4.3.2 Service shutting down"
         if fault.mode == "rcpt_451":
             return "451 4.3.0 Mailbox temporarily unavailable, try again later"
         if fault.mode == "rcpt_550":
@@ -170,6 +217,18 @@ class FaultySMTP(SMTP):
             return
         await super()._handle_client()
 
+    async def smtp_DATA(self, arg):  # noqa: N802 - aiosmtpd command
+        handler = self.event_handler
+        if isinstance(handler, RecordingHandler) and self.envelope is not None and self.envelope.rcpt_tos:
+            fault = handler.take(("data_cmd_451", "data_cmd_554"), self.envelope.rcpt_tos)
+            if fault is not None and fault.mode == "data_cmd_451":
+                await self.push("451 4.3.0 Not now, try again later")
+                return
+            if fault is not None:
+                await self.push("554 5.5.1 No valid recipients")
+                return
+        await super().smtp_DATA(arg)
+
 
 class FaultyController(Controller):
     def factory(self):
@@ -177,8 +236,8 @@ class FaultyController(Controller):
 
 
 class SMTPTestServer:
-    def __init__(self, handler=None, host="127.0.0.1", port=None, **controller_kwargs):
-        self.handler = handler or RecordingHandler()
+    def __init__(self, handler=None, host="127.0.0.1", port=None, *, pipelining=True, **controller_kwargs):
+        self.handler = handler or RecordingHandler(pipelining=pipelining)
         self.host = host
         self.port = port or free_port()
         self.controller = FaultyController(self.handler, hostname=host, port=self.port, **controller_kwargs)

@@ -294,7 +294,7 @@ class ChunkSender:
         try:
             render = self.template.render if self.transport.wants_bytes else self.template.render_message
             payload = render(email=address, name=row.name, client_id=row.client_id, key=key)
-            # The previous attempt is on record before this message's data goes out.
+            # The previous attempt is on record before this message can be accepted.
             outcome = self.transport.send(
                 self.envelope_from, address, payload, before_data=self.journal.wait, smtputf8=smtputf8
             )

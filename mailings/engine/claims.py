@@ -31,6 +31,25 @@ class Claimed:
     name: str
 
 
+def _claimable_ids(run_id: int, size: int, now: datetime) -> list[int]:
+    """Retry-due rows first (oldest due first), then pending ones. Each is
+    one range of the delivery_claimable index (run, state, next_try_at) read
+    in its order, so a claim reads about `size` index entries however large
+    the run; one query with "pending OR retry-due ORDER BY pk" sorted every
+    pending row of the run (0.4 s a claim in a million-recipient run).
+    Pending rows come in index order: by id on SQLite, by position in the
+    table on PostgreSQL, which is id order for a run's snapshot."""
+    qs = Delivery.objects.filter(run_id=run_id)
+    if connection.features.has_select_for_update_skip_locked:
+        qs = qs.select_for_update(skip_locked=True)
+    retry = qs.filter(state=DeliveryState.RETRY, next_try_at__lte=now).order_by("run_id", "state", "next_try_at")
+    ids = list(retry.values_list("pk", flat=True)[:size])
+    if len(ids) < size:
+        pending = qs.filter(state=DeliveryState.PENDING).order_by("run_id", "state", "next_try_at")
+        ids += pending.values_list("pk", flat=True)[: size - len(ids)]
+    return ids
+
+
 def claim(run_id: int, size: int, *, now: datetime | None = None) -> tuple[str, list[Claimed]]:
     """Take up to `size` claimable deliveries of a run for this chunk.
 
@@ -41,10 +60,7 @@ def claim(run_id: int, size: int, *, now: datetime | None = None) -> tuple[str, 
     now = now or timezone.now()
     token = uuid.uuid4().hex
     with transaction.atomic():
-        qs = Delivery.objects.filter(run_id=run_id).filter(claimable(now)).order_by("pk")
-        if connection.features.has_select_for_update_skip_locked:
-            qs = qs.select_for_update(skip_locked=True)
-        ids = list(qs.values_list("pk", flat=True)[:size])
+        ids = _claimable_ids(run_id, size, now)
         if not ids:
             return token, []
         Delivery.objects.filter(pk__in=ids).filter(claimable(now)).update(

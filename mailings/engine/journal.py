@@ -1,6 +1,7 @@
 """The attempt journal: one committed INSERT per message, right after the reply.
 
-Each Attempt is written before the next message's data goes out, and a unique
+Each Attempt is committed before the next message can be accepted (its final
+"." line goes out only then), and a unique
 constraint allows one success per (run, client). A worker killed mid-chunk
 leaves claims that go stale; they are settled from the journal (a success on
 record means sent), so only the one message that was on the wire when the
@@ -72,11 +73,12 @@ class Journal:
     """Writes the attempts, one committed INSERT each.
 
     In a worker (autocommit) the INSERT runs on a helper thread with its own
-    database connection, so writing message k's attempt overlaps the MAIL and
-    RCPT round trips of message k+1; `wait()` is called before k+1's DATA, so
-    at most one accepted message is ever without its record. Inside a
-    transaction (tests, a caller's atomic block) another connection could not
-    see the run, so it writes inline."""
+    database connection, so writing message k's attempt overlaps the MAIL,
+    RCPT (and, pipelined, DATA and body) of message k+1; `wait()` is called
+    before k+1 can be accepted (before its DATA, or pipelined before its
+    final "." line), so at most one accepted message is ever without its
+    record. Inside a transaction (tests, a caller's atomic block) another
+    connection could not see the run, so it writes inline."""
 
     def __init__(self, run_id: int, *, threaded: bool | None = None):
         self.run_id = run_id

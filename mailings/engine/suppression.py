@@ -2,10 +2,11 @@
 no email. Their deliveries are recorded as skipped, with the reason, and
 counted in the run's `suppressed_count` (the reports' "left out")."""
 
+from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from mailings.models import Delivery, DeliveryState, Run, UnsubscribeSource
+from mailings.models import Client, Delivery, DeliveryState, Run, UnsubscribeSource
 
 
 def _reasons() -> list[tuple[dict, str]]:
@@ -27,13 +28,19 @@ def _reasons() -> list[tuple[dict, str]]:
 
 def skip_suppressed(run: Run, *, language: str | None = None) -> int:
     """Mark the run's pending deliveries of suppressed clients skipped; return how many.
-    A few UPDATEs per run (one per reason), whatever the number of recipients."""
+    A few UPDATEs per run (one per reason), whatever the number of recipients,
+    each driven from the suppressed clients (a join from every delivery of a
+    million-recipient run took seconds per reason); none when nobody is suppressed."""
+    clients = Client.objects.filter(owner_id=Run.objects.filter(pk=run.pk).values("mailing__owner_id")[:1])
+    if not clients.filter(Q(bounced_at__isnull=False) | Q(unsubscribed_at__isnull=False)).exists():
+        return 0
     skipped = 0
     with override(language):
         for condition, reason in _reasons():
-            skipped += Delivery.objects.filter(run_id=run.pk, state=DeliveryState.PENDING, **condition).update(
-                state=DeliveryState.SKIPPED, last_reply=reason
-            )
+            suppressed = clients.filter(**{k.removeprefix("client__"): v for k, v in condition.items()})
+            skipped += Delivery.objects.filter(
+                run_id=run.pk, state=DeliveryState.PENDING, client_id__in=suppressed.values("pk")
+            ).update(state=DeliveryState.SKIPPED, last_reply=reason)
     if skipped:
         Run.objects.filter(pk=run.pk).update(suppressed_count=skipped)
     return skipped
