@@ -24,6 +24,9 @@ Modules, each one concern; dependencies run one way, down this list:
 from mailings.engine.backoff import backoff
 from mailings.engine.chunks import ChunkResult, send_run_inline
 from mailings.engine.claims import claim, claimable
+from mailings.engine.claims import drop as drop_claim
+from mailings.engine.claims import keep as keep_claim
+from mailings.engine.claims import refresh as refresh_claims
 from mailings.engine.control import cancel_mailing, pause_mailing, resume_mailing
 from mailings.engine.dispatch import dispatch_due, dispatch_mailing, replan_mailing, replan_owner_mailings
 from mailings.engine.limits import (
@@ -95,12 +98,14 @@ __all__ = [
     "classify_reply",
     "dispatch_due",
     "dispatch_mailing",
+    "drop_claim",
     "due_mailings",
     "enqueue",
     "ensure_dispatch_schedule",
     "get_limiter",
     "get_transport",
     "is_runnable",
+    "keep_claim",
     "latest_slot",
     "mailing_deleted",
     "next_slot_after",
@@ -109,6 +114,7 @@ __all__ = [
     "purge_expired",
     "quota_limit",
     "quota_usage",
+    "refresh_claims",
     "replan_mailing",
     "replan_owner_mailings",
     "reschedule",
