@@ -8,20 +8,30 @@ from datetime import timedelta
 import pytest
 from django.core.cache import cache
 from django.utils import timezone
+from django_q.brokers import get_broker
 from django_q.conf import Conf
-from django_q.models import OrmQ
 
 from mailings import engine
 from mailings.models import Delivery, DeliveryState, Mailing, Run, RunStatus
 from mailings.tests.engine.helpers import make_mailing
 
 
+class Queue:
+    def __init__(self):
+        self.broker = get_broker()  # the ORM broker, or Redis with REDIS_URL
+
+    def count(self):
+        return self.broker.queue_size()
+
+
 @pytest.fixture
 def broker_queue(monkeypatch):
-    """Tasks go to the (ORM) broker instead of running here: we count them."""
+    """Tasks go to the broker instead of running here: we count them."""
     monkeypatch.setattr(Conf, "SYNC", False)
-    OrmQ.objects.all().delete()
-    return OrmQ.objects
+    queue = Queue()
+    queue.broker.purge_queue()
+    yield queue
+    queue.broker.purge_queue()
 
 
 def started_run(user, n, *, enqueue=False):
