@@ -3,6 +3,8 @@
 # Not run by CI. Usage: bench/stress_services.sh [N] [pytest paths or -k ...]
 # Needs DATABASE_URL and REDIS_URL (PostgreSQL and Redis), as .ci/run's stage 2.
 # Reports the passes, and the shares and recovery times the cluster tests printed.
+# Never with --reuse-db: the transactional tests flush the migrated data (roles, schedules,
+# pages), and only a freshly created test database can restore it (serialized_rollback).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-10}"
