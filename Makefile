@@ -11,7 +11,7 @@ LINK_HOST := $(if $(filter 0.0.0.0,$(HOST)),127.0.0.1,$(HOST))
 export SITE_URL ?= http://$(LINK_HOST):$(PORT)
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format setup clean messages bench-send
+.PHONY: run test lint format setup clean messages bench-send stress
 
 # The Russian catalogue: `make messages` refreshes locale/ru/LC_MESSAGES/django.po
 # from the code (GNU gettext needed) and compiles the .mo; both are committed.
@@ -63,6 +63,11 @@ test: lint
 BENCH_ARGS ?=
 bench-send: $(VENV)/.dev-installed
 	$(BIN)/python bench/send_throughput.py $(BENCH_ARGS)
+
+# The service tests STRESS_RUNS times in a row (not in CI): needs DATABASE_URL and REDIS_URL.
+STRESS_RUNS ?= 10
+stress: $(VENV)/.dev-installed
+	bash bench/stress_services.sh $(STRESS_RUNS) $(STRESS_ARGS)
 
 messages: $(VENV)/.run-installed
 	$(BIN)/python manage.py makemessages $(MAKEMESSAGES_ARGS)

@@ -181,8 +181,9 @@ Q_CLUSTER = {
     # retry must exceed timeout, or django-q2 re-delivers a task still running.
     "retry": env.int("Q_RETRY", default=660),
     "max_attempts": 3,
-    # Tasks a cluster takes off the broker ahead of its workers.
-    "queue_limit": env.int("Q_QUEUE_LIMIT", default=50),
+    # Tasks a cluster takes off the broker ahead of its workers: no more than it
+    # can start, so the chunks it cannot send yet stay on the broker for other clusters.
+    "queue_limit": env.int("Q_QUEUE_LIMIT", default=env.int("Q_WORKERS", default=2)),
     "bulk": 10,
     "catch_up": False,
     "save_limit": 1000,
@@ -364,8 +365,11 @@ LOGGING = {
 from mailsite.api_settings import API_MAX_BODY_BYTES, REST_FRAMEWORK, SPECTACULAR_SETTINGS  # noqa: E402, F401
 
 # --- Sending engine (README "Sending engine") ------------------------------------
-# Recipients per chunk task; a chunk uses one SMTP connection.
-MAILINGS_CHUNK_SIZE = env.int("MAILINGS_CHUNK_SIZE", default=200)
+# Recipients per chunk task; a chunk uses one SMTP connection. Small enough that
+# a cluster joining mid-run, or the survivor of a killed one, gets work soon.
+MAILINGS_CHUNK_SIZE = env.int("MAILINGS_CHUNK_SIZE", default=100)
+# Chunk tasks a run starts with while no cluster reports its workers (else one per live worker, plus one).
+MAILINGS_FAN_OUT = env.int("MAILINGS_FAN_OUT", default=4)
 # Tries per recipient for temporary (4xx) failures, with exponential backoff.
 MAILINGS_MAX_TRIES = env.int("MAILINGS_MAX_TRIES", default=5)
 MAILINGS_RETRY_BASE_SECONDS = env.float("MAILINGS_RETRY_BASE_SECONDS", default=60)
@@ -376,8 +380,14 @@ MAILINGS_DEFER_MAX_SECONDS = env.float("MAILINGS_DEFER_MAX_SECONDS", default=360
 MAILINGS_DEFER_GIVE_UP_SECONDS = env.float("MAILINGS_DEFER_GIVE_UP_SECONDS", default=24 * 3600)
 # Consecutive failed connections (4xx greeting, silent server) before a run is deferred.
 MAILINGS_MAX_CONNECT_FAILURES = env.int("MAILINGS_MAX_CONNECT_FAILURES", default=3)
-# A claim not refreshed for this long belongs to a dead worker and is taken back.
-MAILINGS_CLAIM_STALE_SECONDS = env.float("MAILINGS_CLAIM_STALE_SECONDS", default=max(120.0, 10 * EMAIL_TIMEOUT))
+# A worker's heartbeat thread refreshes its claims this often, even while a
+# message waits on a slow server (up to several EMAIL_TIMEOUTs).
+MAILINGS_HEARTBEAT_SECONDS = env.float("MAILINGS_HEARTBEAT_SECONDS", default=5)
+# A claim not refreshed for this long (three heartbeats) belongs to a dead worker and is taken back.
+MAILINGS_CLAIM_STALE_SECONDS = env.float("MAILINGS_CLAIM_STALE_SECONDS", default=3 * MAILINGS_HEARTBEAT_SECONDS)
+# Each cluster's main process sweeps this often (one sweep at a time site-wide): stale
+# claims back, idle workers fed. Heartbeat + stale + sweep: a dead cluster's work resumes within ~20 s.
+MAILINGS_SWEEP_SECONDS = env.float("MAILINGS_SWEEP_SECONDS", default=5)
 # A run with work left and no heartbeat for this long gets its chunks enqueued again.
 MAILINGS_RUN_IDLE_SECONDS = env.float("MAILINGS_RUN_IDLE_SECONDS", default=60)
 # How often a chunk checks for a disabled mailing or a blocked owner, and writes its progress.

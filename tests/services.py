@@ -45,12 +45,33 @@ def start_cluster(log_path: Path, **env_vars) -> subprocess.Popen:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    deadline = time.monotonic() + 60
-    while not any(s.status == Conf.IDLE for s in Stat.get_all()):
-        assert proc.poll() is None, log_path.read_text()
-        assert time.monotonic() < deadline, "the cluster did not start:\n" + log_path.read_text()
-        time.sleep(0.2)
+    wait_ready({proc.pid: int(env.get("Q_WORKERS", Conf.WORKERS))}, [proc], describe=log_path.read_text)
     return proc
+
+
+def wait_ready(workers_by_pid: dict[int, int], procs, *, describe=lambda: "", timeout=90):
+    """Until each cluster (by its main process id) reports itself idle with its
+    workers, and as many pushers wait on the broker's queue (BLPOP) as there are
+    clusters: then a task enqueued now can go to any of them. Real signals from
+    Redis, never a fixed sleep; a stat left by an earlier test's cluster has another pid."""
+    broker = get_broker()
+    db = broker.connection.connection_pool.connection_kwargs.get("db", 0)
+    deadline = time.monotonic() + timeout
+    while True:
+        for proc in procs:
+            assert proc.poll() is None, "a cluster exited:\n" + describe()
+        stats = {s.pid: s for s in Stat.get_all(broker=broker)}
+        up = all(
+            pid in stats and stats[pid].status == Conf.IDLE and len(stats[pid].workers) == n
+            for pid, n in workers_by_pid.items()
+        )
+        pushers = sum(
+            1 for c in broker.connection.client_list() if c.get("cmd") == "blpop" and int(c.get("db", -1)) == db
+        )
+        if up and pushers >= len(workers_by_pid):
+            return
+        assert time.monotonic() < deadline, f"clusters not ready (pushers {pushers}):\n" + describe()
+        time.sleep(0.1)
 
 
 def group_alive(pgid: int) -> bool:

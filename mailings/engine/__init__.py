@@ -8,11 +8,13 @@ Modules, each one concern; dependencies run one way, down this list:
   suppression, bounces   who is left out of a run and why (models only)
   sample     a test message to the owner (uses message, transport)
   schedule   next_run_at, status, django-q2 wake-ups (uses slots)
-  claims     which chunk may send which delivery
+  fleet      live workers of every cluster, chunk tasks a run keeps in flight (uses wakeup)
+  claims     which chunk may send which delivery; heartbeats keep a live process's claims
   runs       start, stop, defer, finish, retry a run (uses schedule, backoff, suppression)
   chunks     send one claimed chunk over one connection (uses runs, claims, journal, transport, message,
              bounces, limits, pauses)
-  sweeper    stale claims, deferred and stalled runs (uses runs, claims)
+  relay      a chunk task: send one chunk, then enqueue the next (uses chunks, claims, fleet)
+  sweeper    stale claims, idle workers, deferred and stalled runs (uses runs, claims, fleet)
   limits     site-wide rate limits and daily quotas shared by every worker (Redis or the database)
   pauses     pause and resume runs; quota pauses that come due (uses runs, claims)
   control    the owner's pause, resume and cancel (uses pauses, runs, schedule)
@@ -20,8 +22,11 @@ Modules, each one concern; dependencies run one way, down this list:
 """
 
 from mailings.engine.backoff import backoff
-from mailings.engine.chunks import ChunkResult, send_chunk, send_run_inline
+from mailings.engine.chunks import ChunkResult, send_run_inline
 from mailings.engine.claims import claim, claimable
+from mailings.engine.claims import drop as drop_claim
+from mailings.engine.claims import keep as keep_claim
+from mailings.engine.claims import refresh as refresh_claims
 from mailings.engine.control import cancel_mailing, pause_mailing, resume_mailing
 from mailings.engine.dispatch import dispatch_due, dispatch_mailing, replan_mailing, replan_owner_mailings
 from mailings.engine.limits import (
@@ -39,6 +44,7 @@ from mailings.engine.limits import (
 from mailings.engine.limits import take as take_limits
 from mailings.engine.message import MailBuilder, site_domain
 from mailings.engine.pauses import pause_runs, resume_due_pauses, resume_run
+from mailings.engine.relay import send_chunk
 from mailings.engine.runs import (
     retry_failed,
     snapshot_recipients,
@@ -58,7 +64,7 @@ from mailings.engine.schedule import (
 )
 from mailings.engine.slots import latest_slot, next_slot_after, slot
 from mailings.engine.stopping import GracefulSentinel, stop_requested, task_finished, task_starting, worker_started
-from mailings.engine.sweeper import resume_deferred, settle_stale_claims
+from mailings.engine.sweeper import resume_deferred, settle_stale_claims, sweep
 from mailings.engine.transport import (
     NETWORK_ERRORS,
     Fault,
@@ -92,12 +98,14 @@ __all__ = [
     "classify_reply",
     "dispatch_due",
     "dispatch_mailing",
+    "drop_claim",
     "due_mailings",
     "enqueue",
     "ensure_dispatch_schedule",
     "get_limiter",
     "get_transport",
     "is_runnable",
+    "keep_claim",
     "latest_slot",
     "mailing_deleted",
     "next_slot_after",
@@ -106,6 +114,7 @@ __all__ = [
     "purge_expired",
     "quota_limit",
     "quota_usage",
+    "refresh_claims",
     "replan_mailing",
     "replan_owner_mailings",
     "reschedule",
@@ -127,6 +136,7 @@ __all__ = [
     "stop_reason_for",
     "stop_requested",
     "stop_runs_if_not_runnable",
+    "sweep",
     "take_limits",
     "task_finished",
     "task_starting",

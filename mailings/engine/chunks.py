@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from mailings.engine import limits
+from mailings.engine import claims, fleet, limits
 from mailings.engine.backoff import backoff
 from mailings.engine.bounces import is_hard_bounce, record_hard_bounces
 from mailings.engine.claims import Claimed, claim
@@ -362,6 +362,8 @@ def send_chunk(run_id: int, *, size: int | None = None, progress=None, transport
     if not rows:
         finalize_run(run_id)
         return result
+    if not fleet.inline():
+        claims.keep(run_id, token)  # heartbeats while this process lives (engine.relay drops it)
     Run.objects.filter(pk=run_id, status=RunStatus.PENDING).update(status=RunStatus.SENDING)
     Run.objects.filter(pk=run_id).update(heartbeat_at=now)
     try:

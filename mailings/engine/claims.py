@@ -5,13 +5,23 @@ UPDATE (on PostgreSQL behind SELECT ... FOR UPDATE SKIP LOCKED) that stamps
 them with its own token; a delivery is sent only by the chunk holding its
 token. Before sending, the journal wins: a success already on record is never
 sent again.
+
+A claim lives while its worker process lives: `keep` hands the token to a
+heartbeat thread that refreshes the claim's `claimed_at` every
+MAILINGS_HEARTBEAT_SECONDS, whatever the chunk is doing (a message may wait
+on a slow server for several EMAIL_TIMEOUTs). A claim not refreshed for
+MAILINGS_CLAIM_STALE_SECONDS (three heartbeats) belongs to a dead process and
+the sweeper takes it back.
 """
 
+import logging
+import threading
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import connection, transaction
+from django.conf import settings
+from django.db import DatabaseError, InterfaceError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -83,3 +93,72 @@ def claim(run_id: int, size: int, *, now: datetime | None = None) -> tuple[str, 
         Delivery.objects.filter(pk__in=settled).update(state=DeliveryState.SENT, claim_token="")
         rows = [r for r in rows if r.client_id not in done]
     return token, rows
+
+
+# --- heartbeats -------------------------------------------------------------------------------
+
+logger = logging.getLogger(__name__)
+_held: dict[str, int] = {}  # token -> run id, the claims this process holds
+_lock = threading.Lock()
+_beating: threading.Thread | None = None
+
+# On PostgreSQL the heartbeat skips rows the chunk itself has locked in a batch
+# write (they are being settled right now): it never waits on, nor deadlocks with, its own chunk.
+_REFRESH_SQL = (
+    "UPDATE {table} SET claimed_at = %s WHERE id IN (SELECT id FROM {table} "
+    "WHERE run_id = %s AND state = %s AND claim_token = %s FOR UPDATE SKIP LOCKED)"
+)
+
+
+def keep(run_id: int, token: str) -> None:
+    """Keep this claim alive from a heartbeat thread until `drop` (or until it holds no row)."""
+    global _beating  # noqa: PLW0603 - one heartbeat thread per process
+    with _lock:
+        _held[token] = run_id
+        if _beating is None or not _beating.is_alive():
+            _beating = threading.Thread(target=_beat_forever, name="claim-heartbeat", daemon=True)
+            _beating.start()
+
+
+def drop(token: str | None = None) -> None:
+    """Stop refreshing a claim (every claim of this process when None)."""
+    with _lock:
+        if token is None:
+            _held.clear()
+        else:
+            _held.pop(token, None)
+
+
+def refresh(now: datetime | None = None) -> int:
+    """One heartbeat: refresh the claims this process holds; forget those with no row left."""
+    now = now or timezone.now()
+    with _lock:
+        held = dict(_held)
+    refreshed = 0
+    table = connection.ops.quote_name(Delivery._meta.db_table)
+    for token, run_id in held.items():
+        rows = Delivery.objects.filter(run_id=run_id, state=DeliveryState.SENDING, claim_token=token)
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    _REFRESH_SQL.format(table=table),
+                    [now, run_id, DeliveryState.SENDING, token],
+                )
+                count = cursor.rowcount
+        else:
+            count = rows.update(claimed_at=now)
+        refreshed += count
+        if not count and not rows.exists():
+            drop(token)
+    return refreshed
+
+
+def _beat_forever() -> None:
+    stop = threading.Event()
+    while not stop.wait(settings.MAILINGS_HEARTBEAT_SECONDS):
+        try:
+            refresh()
+        except (DatabaseError, InterfaceError):
+            # The next beat tries again on a fresh connection; three missed beats lose the claim.
+            logger.warning("Claim heartbeat failed", exc_info=True)
+            connection.close()

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from mailings.engine import wakeup
+from mailings.engine import fleet, wakeup
 from mailings.engine.backoff import backoff
 from mailings.engine.schedule import due_mailings, is_runnable, refresh_status, set_wakeup
 from mailings.engine.slots import latest_slot, next_slot_after
@@ -123,8 +123,12 @@ def start_due_run(mailing_id: int, *, now: datetime | None = None, enqueue: bool
 
 
 def enqueue_chunks(run_id: int, count: int) -> int:
-    """Fan a run out: one django-q2 task per chunk of deliveries."""
+    """Fan a run out over django-q2: a chunk task per live worker (and one to
+    spare), never more than the run has chunks; each passes the baton on when
+    it ends (engine.relay). Tasks run inline (Q_SYNC): one per chunk."""
     chunks = max(1, math.ceil(count / settings.MAILINGS_CHUNK_SIZE))
+    if not fleet.inline():
+        chunks = min(chunks, fleet.fan_out())
     for _i in range(chunks):
         wakeup.enqueue("mailings.tasks.send_chunk", run_id, group=f"mailings-run-{run_id}")
     return chunks

@@ -1,14 +1,23 @@
 """The sweeper: what the minute dispatcher repairs. Stale claims of dead
 workers, deferred runs whose retry time came, runs whose chunks went quiet
-(a lost broker message, a killed cluster): no recipient is ever lost."""
+(a lost broker message, a killed cluster): no recipient is ever lost.
+
+`sweep` is the short round every cluster's main process runs each
+MAILINGS_SWEEP_SECONDS (our `qcluster` command): a dead cluster's claims are
+taken back, and idle workers fed, within seconds rather than minutes. One
+sweep at a time on the whole site (a lock in the shared cache), and every
+repair is a conditional UPDATE, so two sweepers never do one repair twice."""
 
 import logging
+import math
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Q
 from django.utils import timezone
 
+from mailings.engine import fleet, wakeup
 from mailings.engine.claims import claimable
 from mailings.engine.runs import enqueue_chunks, finalize_run, stop_reason_for, stop_run
 from mailings.engine.schedule import is_runnable
@@ -86,3 +95,59 @@ def revive_stalled(*, now: datetime | None = None) -> list[int]:
         elif not Delivery.objects.filter(run_id=run_id, state=DeliveryState.SENDING).exists():
             finalize_run(run_id)
     return revived
+
+
+SWEEP_LOCK = "mailings:sweep"
+
+
+def sweep(*, now: datetime | None = None) -> dict | None:
+    """The short round: take back stale claims, feed idle workers. None when
+    another process swept within the last MAILINGS_SWEEP_SECONDS."""
+    # cache.add is atomic (SET NX on Redis): the first sweeper of the interval wins.
+    if not cache.add(SWEEP_LOCK, 1, timeout=max(1, math.floor(settings.MAILINGS_SWEEP_SECONDS * 0.8))):
+        return None
+    now = now or timezone.now()
+    return {"settled": settle_stale_claims(now=now), "fed": feed_idle_workers(now=now)}
+
+
+def feed_idle_workers(*, now: datetime | None = None) -> list[int]:
+    """Live workers with nothing to do while runs have claimable work: a
+    cluster joined mid-run, or a killed one took queued chunk tasks with it.
+    Enqueue a chunk task per idle worker, oldest heartbeat first. Idle = live
+    workers - chunks holding fresh claims - tasks waiting on the broker."""
+    if fleet.inline():
+        return []
+    now = now or timezone.now()
+    live, waiting = fleet.live_workers(), fleet.queued()
+    if not live or waiting is None:
+        return []
+    sending = (RunStatus.PENDING, RunStatus.SENDING)
+    busy = (
+        Delivery.objects.filter(
+            run__in=Run.objects.filter(status__in=sending).values("pk"),
+            state=DeliveryState.SENDING,
+            claimed_at__gte=now - timedelta(seconds=settings.MAILINGS_CLAIM_STALE_SECONDS),
+        )
+        .values("claim_token")
+        .distinct()
+        .count()
+    )
+    idle = live - busy - waiting
+    fed = []
+    runs = (
+        Run.objects.filter(status__in=sending)
+        .filter(Q(waiting_until__isnull=True) | Q(waiting_until__lte=now))
+        .order_by("heartbeat_at", "pk")
+        .values_list("pk", flat=True)
+    )
+    for run_id in runs if idle > 0 else ():
+        left = Delivery.objects.filter(run_id=run_id).filter(claimable(now)).count()
+        for _i in range(min(idle, math.ceil(left / settings.MAILINGS_CHUNK_SIZE))):
+            wakeup.enqueue("mailings.tasks.send_chunk", run_id, group=f"mailings-run-{run_id}")
+            idle -= 1
+            fed.append(run_id)
+        if idle <= 0:
+            break
+    if fed:
+        logger.info("Sweep: fed %s idle workers (%s live, %s busy, %s queued)", len(fed), live, busy, waiting)
+    return fed

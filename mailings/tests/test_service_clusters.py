@@ -1,9 +1,12 @@
 """Real django-q2 clusters against real PostgreSQL and Redis (run by .ci/run).
 
-Two `qcluster` processes share a 2,000-client mailing: every client gets
-exactly one successful attempt and both clusters sent some. A cluster killed
-with SIGKILL mid-run, then another started: every client is delivered, at
-most one message twice. These tests fail (never skip) without the services.
+Every test starts from a known state: its clusters are up, with their workers,
+and their pushers wait on Redis before the run starts (tests/services.py
+wait_ready). Two clusters of one worker share a 2,000-client run about evenly,
+every client getting exactly one message. One of two clusters dies mid-run:
+the survivor finishes, taking the dead one's recipients up within 30 s, nobody
+lost, at most one message twice. A cluster killed alone, then another started:
+the newcomer finishes the run. These tests fail (never skip) without the services.
 """
 
 import contextlib
@@ -22,13 +25,12 @@ from django.db.models import Count
 from django.utils import timezone
 from django_q.brokers import get_broker
 from django_q.conf import Conf
-from django_q.models import Schedule
-from django_q.status import Stat
 
 from accounts.tests.factories import UserFactory
 from core.testing.smtp import RecordingHandler, SMTPTestServer
 from mailings import engine
-from mailings.models import Attempt, Client, Mailing, Message, Run, RunStatus
+from mailings.models import Attempt, Client, Delivery, DeliveryState, Mailing, Message, Run, RunStatus
+from tests.services import wait_ready
 
 # serialized_rollback: a transactional test starts from the migrated data (roles,
 # permissions, pages), whatever transactional test emptied the database before it.
@@ -69,8 +71,9 @@ class Clusters:
         self.tmp_path = tmp_path
         self.sink = sink
         self.procs = {}
+        self.workers = {}
 
-    def start(self, name, workers=2, **extra):
+    def start(self, name, workers=1, **extra):
         env = {
             **os.environ,
             "DATABASE_URL": database_url(),  # pytest-django's test database
@@ -79,14 +82,9 @@ class Clusters:
             "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
             "EMAIL_TIMEOUT": "5",
             "Q_WORKERS": str(workers),
-            # No hoarding: a cluster takes no more chunks off Redis than its workers can start,
-            # so a cluster that is slower to get the CPU still finds chunks left to send.
-            "Q_QUEUE_LIMIT": str(workers),
             "MAILINGS_NODE_NAME": name,
             "MAILINGS_CHUNK_SIZE": "100",
-            "MAILINGS_CLAIM_STALE_SECONDS": "3",
-            "MAILINGS_RUN_IDLE_SECONDS": "3",
-            "LOG_LEVEL": "WARNING",
+            "LOG_LEVEL": "INFO",
             **extra,
         }
         env.pop("EMAIL_URL", None)
@@ -99,7 +97,16 @@ class Clusters:
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: we can kill the whole cluster
         )
+        self.workers[name] = workers
         return self.procs[name]
+
+    def wait_ready(self):
+        """Every cluster started so far is up and its pusher waits on Redis."""
+        wait_ready(
+            {self.procs[name].pid: self.workers[name] for name in self.procs},
+            list(self.procs.values()),
+            describe=self.logs,
+        )
 
     def kill(self, name):
         proc = self.procs.pop(name)
@@ -168,16 +175,17 @@ def successes_per_client(run):
     )
 
 
+def nodes_of(run):
+    return Counter(s.split(":")[0] for s in Attempt.objects.filter(run=run).values_list("sent_by", flat=True))
+
+
 def test_two_clusters_share_a_run_and_every_client_gets_exactly_one(services, sink, clusters):
     mailing = big_mailing(2000)
     sink.fault("slow", delay=0.002)  # far below the timeout: the run lasts long enough to be shared
-    # Each cluster has two workers: three senders at DATA together means both clusters
-    # hold a chunk, whichever gets the CPU first (no race decides whether the run is shared).
-    # The first senders wait there: their socket timeout outlasts the gathering.
-    sink.handler.gather(3, timeout=20)
-    clusters.start("cluster-a", EMAIL_TIMEOUT="30")
-    clusters.start("cluster-b", EMAIL_TIMEOUT="30")
-    wait_for(lambda: len(Stat.get_all(broker=services)) >= 2, 60, clusters, "both clusters to start")
+    clusters.start("cluster-a")
+    clusters.wait_ready()  # a started first: it must not keep the run to itself
+    clusters.start("cluster-b")
+    clusters.wait_ready()
 
     engine.replan_mailing(mailing)  # enqueued on Redis; a cluster starts the run
 
@@ -190,16 +198,77 @@ def test_two_clusters_share_a_run_and_every_client_gets_exactly_one(services, si
     received = Counter(sink.handler.recipients)
     assert len(received) == 2000
     assert set(received.values()) == {1}
-    nodes = Counter(s.split(":")[0] for s in Attempt.objects.filter(run=run).values_list("sent_by", flat=True))
-    assert set(nodes) == {"cluster-a", "cluster-b"}, nodes
+    nodes = nodes_of(run)
+    # One worker each: each sends about half (chunks of 100 are claimed as workers free up).
+    assert 0.3 <= nodes["cluster-a"] / 2000 <= 0.7, nodes
+    assert 0.3 <= nodes["cluster-b"] / 2000 <= 0.7, nodes
+    print(f"shares: {dict(nodes)}")
     mailing.refresh_from_db()
     assert mailing.status == "completed"
 
 
-def test_a_cluster_killed_mid_run_loses_nobody_and_repeats_at_most_one(services, sink, clusters):
+def freeze_while_holding_claims(clusters, name, mailing, tries=20):
+    """Stop every process of a cluster (SIGSTOP) at a moment it holds claims:
+    its death, as the others see it. Returns (death time, its claimed delivery ids).
+    The survivor refreshes its own claims every second (MAILINGS_CHECK_SECONDS),
+    so after 3 s the claims stamped before the freeze are the frozen cluster's."""
+    pgid = clusters.procs[name].pid
+    for _try in range(tries):
+        died = timezone.now()
+        os.killpg(pgid, signal.SIGSTOP)
+        time.sleep(3)
+        held = list(
+            Delivery.objects.filter(run__mailing=mailing, state=DeliveryState.SENDING, claimed_at__lt=died).values_list(
+                "pk", flat=True
+            )
+        )
+        if held:
+            return died, held
+        os.killpg(pgid, signal.SIGCONT)  # between two chunks: let it take the next one
+        time.sleep(0.3)
+    pytest.fail(f"{name} never held a claim\n{clusters.logs()}")
+
+
+def test_a_cluster_dies_mid_run_and_the_survivor_takes_its_work_within_30s(services, sink, clusters):
     mailing = big_mailing(2000)
     sink.fault("slow", delay=0.004)  # a throttle, far below the timeout: the run takes a while
-    clusters.start("cluster-a", workers=1)
+    clusters.start("cluster-a")
+    clusters.start("cluster-b")
+    clusters.wait_ready()
+
+    engine.replan_mailing(mailing)
+
+    wait_for(lambda: len(nodes_of(run_of(mailing)) if run_of(mailing) else ()) == 2, 60, clusters, "both sending")
+    died, held = freeze_while_holding_claims(clusters, "cluster-a", mailing)
+    clusters.kill("cluster-a")  # SIGKILL to its worker and everything else
+    assert not finished(mailing)
+
+    wait_for(lambda: finished(mailing), 150, clusters, "the survivor to finish the run")
+    run = run_of(mailing)
+    assert (run.sent_count, run.failed_count) == (2000, 0)
+    assert len(successes_per_client(run)) == 2000, "nobody lost"
+    received = Counter(sink.handler.recipients)
+    assert len(received) == 2000, "every client delivered"
+    duplicates = sum(n - 1 for n in received.values())
+    assert duplicates <= 1, f"{duplicates} messages sent twice (the dead cluster had one worker)"
+    clients = Delivery.objects.filter(pk__in=held).values("client_id")
+    taken_up = (
+        Attempt.objects.filter(run=run, client_id__in=clients, sent_by__startswith="cluster-b:")
+        .order_by("attempted_at")
+        .values_list("attempted_at", flat=True)
+        .first()
+    )
+    assert taken_up is not None, "the survivor sent the dead cluster's recipients"
+    recovery = (taken_up - died).total_seconds()
+    print(f"recovery: {recovery:.1f} s for {len(held)} claimed recipients")
+    assert recovery < 30, recovery
+
+
+def test_a_cluster_killed_alone_then_another_started_loses_nobody(services, sink, clusters):
+    mailing = big_mailing(2000)
+    sink.fault("slow", delay=0.004)  # a throttle, far below the timeout: the run takes a while
+    clusters.start("cluster-a")
+    clusters.wait_ready()
 
     engine.replan_mailing(mailing)
 
@@ -214,9 +283,8 @@ def test_a_cluster_killed_mid_run_loses_nobody_and_repeats_at_most_one(services,
     assert sent_before_restart < 2000
     assert not finished(mailing)
 
-    # The dispatcher (due at once) takes back the dead worker's stale claims.
-    Schedule.objects.filter(name=engine.DISPATCH_SCHEDULE).update(next_run=timezone.now())
-    clusters.start("cluster-b")
+    # Its chunk tasks died with it: the newcomer's sweep takes the stale claims back and feeds its idle worker.
+    clusters.start("cluster-b", MAILINGS_CLAIM_STALE_SECONDS="3")
 
     wait_for(lambda: finished(mailing), 150, clusters, "the run to finish after the restart")
     run = run_of(mailing)
@@ -228,5 +296,4 @@ def test_a_cluster_killed_mid_run_loses_nobody_and_repeats_at_most_one(services,
     assert len(received) == 2000, "every client delivered"
     duplicates = sum(n - 1 for n in received.values())
     assert duplicates <= 1, f"{duplicates} messages sent twice"
-    nodes = {s.split(":")[0] for s in Attempt.objects.filter(run=run).values_list("sent_by", flat=True)}
-    assert nodes == {"cluster-a", "cluster-b"}
+    assert set(nodes_of(run)) == {"cluster-a", "cluster-b"}
