@@ -16,6 +16,10 @@ restricted pages (Wagtail answers them before the page's `serve`), and any
 response that is not a 200 text/html page or sets a cookie. A page that shows
 a CSRF token outside a hole is not stored either.
 
+A page's key also holds `build_id()`, a fingerprint of the code, templates,
+translations and static files' hashed names that rendered it: after a deploy
+(or in a test with other settings) no page of another release is served.
+
 Invalidation: each stored page carries the site's page version
 (`pages:version`, read in the same `get_many`); `invalidate_pages` replaces it
 when anything that can change a public page happens (core/page_cache_signals.py),
@@ -32,9 +36,14 @@ import re
 import uuid
 from collections.abc import Callable, Iterable
 
+import django
+import wagtail
 from django.conf import settings
+from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.cache import cache
+from django.core.signals import setting_changed
 from django.db import transaction
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.utils import timezone, translation
@@ -96,9 +105,40 @@ def _cacheable_request(request) -> bool:
     return not query or bool(_PAGE_QUERY_RE.fullmatch(query))
 
 
+# What renders a page besides its content: our code, templates and
+# translations, the libraries, and the static files' hashed names.
+_BUILD_DIRS = ("core", "home", "blog", "mailings", "accounts", "mailsite", "templates", "locale")
+_BUILD_SUFFIXES = (".py", ".html", ".mo")
+_build: str | None = None
+
+
+def build_id() -> str:
+    """A fingerprint of the release, once per process: a page stored by other
+    code or with other static files (a deploy, a stale shared cache) is never
+    served, since its key differs."""
+    global _build  # noqa: PLW0603 - computed once per process
+    if _build is None:
+        digest = hashlib.sha256(f"{django.__version__} {wagtail.__version__} {settings.STATIC_URL}".encode())
+        digest.update(str(getattr(staticfiles_storage, "manifest_hash", "")).encode())
+        for top in _BUILD_DIRS:
+            for path in sorted((settings.BASE_DIR / top).rglob("*")):
+                if path.suffix in _BUILD_SUFFIXES and "tests" not in path.parts:
+                    digest.update(path.read_bytes())
+        _build = digest.hexdigest()[:16]
+    return _build
+
+
+@receiver(setting_changed)
+def _forget_build(*, setting, **kwargs):
+    global _build  # noqa: PLW0603 - see build_id
+    if setting in ("STORAGES", "STATIC_URL", "STATIC_ROOT"):
+        _build = None
+
+
 def _page_key(request) -> str:
     what = "\n".join(
         (
+            build_id(),
             request.get_host(),
             translation.get_language() or "",
             timezone.get_current_timezone_name(),

@@ -162,3 +162,25 @@ def test_sessions_other_query_strings_and_posts_are_never_served_stored(client, 
             assert [q for q in sql if "wagtailcore_page" in q], kwargs
     # ?page=N is a page of its own.
     stored(client, "/en/blog/?page=1")
+
+
+def test_a_page_stored_by_another_release_is_never_served(client, blog_index, monkeypatch):
+    """A deploy (other code, templates or hashed static names) renders afresh:
+    the stored page of the old release, still in a shared cache, is not used."""
+    from core import page_cache
+
+    stored(client, "/en/")
+    monkeypatch.setattr(page_cache, "_build", "another-release")
+    response, sql = app_queries(client, "/en/")
+    assert response.status_code == 200
+    assert [q for q in sql if "wagtailcore_page" in q]  # rendered, not served from the store
+    stored(client, "/en/")  # and stored again under the new release
+
+
+def test_the_release_fingerprint_follows_the_static_files_storage(settings):
+    from core import page_cache
+
+    before = page_cache.build_id()
+    assert page_cache.build_id() == before  # computed once per process
+    settings.STATIC_URL = "/assets/"
+    assert page_cache.build_id() != before
