@@ -9,7 +9,7 @@ reports medians and min-max. Prints a table and writes
 bench/results/clients_import.json.
 
     .venv/bin/python bench/clients_import.py --compare /tmp/main-worktree [--repeats 3]
-    .venv/bin/python bench/clients_import.py --postgres ...   # also PostgreSQL (mailsite_i16p_bench_*)
+    .venv/bin/python bench/clients_import.py --postgres ...   # also PostgreSQL (mailsite_bench_clients_*)
 """
 
 import argparse
@@ -142,7 +142,7 @@ def main():
             urls[name] = (
                 f"sqlite:///{tmp / f'{db}-{i}.sqlite3'}"
                 if db == "sqlite"
-                else fresh_postgres(f"mailsite_i16p_bench_{i}")
+                else fresh_postgres(f"mailsite_bench_clients_{i}")
             )
         for _repeat in range(args.repeats):
             for name, root in variants.items():  # interleaved: A, B, A, B, ...

@@ -12,8 +12,8 @@ and writes bench/results/pages_http[-<label>].json.
 
     .venv/bin/python bench/pages_http.py [--repeats 3] [--duration 10] [--root OTHER_CHECKOUT] [--label before]
 
-PostgreSQL (DATABASE_URL, default a fresh mailsite_i16p_pages) and Redis
-(BENCH_REDIS_URL, default redis://127.0.0.1:6379/10, flushed) must be running.
+PostgreSQL (DATABASE_URL, default a fresh mailsite_bench_pages) and Redis
+(BENCH_REDIS_URL, default redis://127.0.0.1:6379/14, flushed) must be running.
 """
 
 import argparse
@@ -36,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 PG = "postgres://postgres@127.0.0.1:5432"
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/10")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 
 
 def free_port() -> int:
@@ -217,10 +217,10 @@ def main():
     database_url = os.environ.get("DATABASE_URL", "")
     if not database_url:
         subprocess.run(
-            ["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", "mailsite_i16p_pages"], check=True
+            ["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", "mailsite_bench_pages"], check=True
         )
-        subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", "mailsite_i16p_pages"], check=True)
-        database_url = f"{PG}/mailsite_i16p_pages"
+        subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", "mailsite_bench_pages"], check=True)
+        database_url = f"{PG}/mailsite_bench_pages"
     load_generator = run_wrk if shutil.which("wrk") else run_python
     article = prepare(root, tmp, database_url)
     pages = {"trivial view": "/bench/trivial/", "home page": "/en/", "article": article, "blog index": "/en/blog/"}

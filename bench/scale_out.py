@@ -3,7 +3,7 @@
     python bench/scale_out.py [--clients 20000] [--clusters 1 2 3] [--no-kill]
 
 Real `manage.py qcluster` processes on PostgreSQL and Redis (DATABASE_URL and
-REDIS_URL; by default mailsite_i17 and Redis db 7) send a run of N clients to
+REDIS_URL; by default mailsite_bench_scale and Redis db 13) send a run of N clients to
 an aiosmtpd sink in its own process, which counts every recipient. Each
 scenario starts once all its clusters are up and their pushers wait on Redis.
 
@@ -82,8 +82,19 @@ class Sink:
 
 
 def setup_django():
-    os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/mailsite_i17")
-    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/7")
+    if "DATABASE_URL" not in os.environ:
+        # The bench's own database, made on first use.
+        name = "mailsite_bench_scale"
+        found = subprocess.run(
+            ["psql", "-h", "127.0.0.1", "-U", "postgres", "-tAc", f"SELECT 1 FROM pg_database WHERE datname='{name}'"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        if found.stdout.strip() != "1":
+            subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", name], check=True)
+        os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{name}"
+    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/13")
     os.environ.update(
         {
             "DJANGO_SETTINGS_MODULE": "mailsite.settings",
