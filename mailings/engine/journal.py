@@ -22,10 +22,11 @@ logger = logging.getLogger(__name__)
 
 @contextmanager
 def journal_session():
-    """On PostgreSQL, commits of the sending journal do not wait for the WAL
-    flush (synchronous_commit=off): a killed worker loses nothing it was told
-    is committed; only a crash of the database server itself can lose the
-    last fraction of a second (README, "Sending engine")."""
+    """With MAILINGS_ASYNC_COMMIT on PostgreSQL, commits of the sending journal
+    do not wait for the WAL flush (synchronous_commit=off): a killed worker
+    loses nothing it was told is committed; only a crash of the database
+    server itself can lose the last fraction of a second. Off by default:
+    full durability (README, "How a run sends")."""
     use = settings.MAILINGS_ASYNC_COMMIT and connection.vendor == "postgresql"
     if use:
         with connection.cursor() as cursor:
