@@ -219,15 +219,9 @@ class SMTPTransport:
             code, resp = conn.data(message)
         except smtplib.SMTPDataError as exc:
             return self._refused(classify_reply(exc.smtp_code, exc.smtp_error, stage))
-        except smtplib.SMTPServerDisconnected as exc:
-            self.close()
-            return Outcome(Fault.RECONNECT, None, f"{stage}: {describe(exc)}")
-        except NETWORK_ERRORS as exc:
-            self.close()
-            return Outcome(Fault.RECONNECT, None, f"{stage}: {describe(exc)}")
-        if code != 250:
-            return self._refused(classify_reply(code, resp, stage))
-        return Outcome(Fault.OK, code, _text(resp))
+        except NETWORK_ERRORS as exc:  # a lost connection (SMTPServerDisconnected) among them
+            return self._lost(stage, exc)
+        return self._accepted(code, resp, stage)
 
     def _send_pipelined(self, conn, from_addr, to_addr, message, *, before_data, smtputf8) -> Outcome:
         """MAIL, RCPT and DATA in one write (RFC 2920), then their three
@@ -278,11 +272,19 @@ class SMTPTransport:
             conn.send(b".\r\n")
             code, resp = conn.getreply()
         except NETWORK_ERRORS as exc:
-            self.close()
-            return Outcome(Fault.RECONNECT, None, f"{stage}: {describe(exc)}")
+            return self._lost(stage, exc)
+        return self._accepted(code, resp, stage)
+
+    def _accepted(self, code, resp, stage) -> Outcome:
+        """The reply to the message's end: 250, or a refusal classified at `stage`."""
         if code != 250:
             return self._refused(classify_reply(code, resp, stage))
         return Outcome(Fault.OK, code, _text(resp))
+
+    def _lost(self, stage: str, exc: BaseException) -> Outcome:
+        """The conversation broke at `stage`: a new connection for the next message."""
+        self.close()
+        return Outcome(Fault.RECONNECT, None, f"{stage}: {describe(exc)}")
 
     def _refused(self, outcome: Outcome) -> Outcome:
         if outcome.fault == Fault.RECONNECT:
