@@ -368,6 +368,9 @@ from mailsite.api_settings import API_MAX_BODY_BYTES, REST_FRAMEWORK, SPECTACULA
 # Recipients per chunk task; a chunk uses one SMTP connection. Small enough that
 # a cluster joining mid-run, or the survivor of a killed one, gets work soon.
 MAILINGS_CHUNK_SIZE = env.int("MAILINGS_CHUNK_SIZE", default=100)
+# How long a chunk task keeps claiming chunks of its run over the same connections
+# before it hands on (engine.turns); 0: one chunk a task.
+MAILINGS_TURN_SECONDS = env.float("MAILINGS_TURN_SECONDS", default=2.0)
 # Chunk tasks a run starts with while no cluster reports its workers (else one per live worker, plus one).
 MAILINGS_FAN_OUT = env.int("MAILINGS_FAN_OUT", default=4)
 # Tries per recipient for temporary (4xx) failures, with exponential backoff.

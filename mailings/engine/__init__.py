@@ -3,7 +3,7 @@ management commands and account emails call. Nothing outside this package
 imports its modules.
 
 Modules, each one concern; dependencies run one way, down this list:
-  backoff, slots, transport, message, journal, wakeup, stopping   (leaves; message builds the
+  backoff, slots, transport, message, journal (+ journal_pg), wakeup, stopping   (leaves; message builds the
              multipart email with mailings.rendering, dkim_signing signs it)
   suppression, bounces   who is left out of a run and why (models only)
   sample     a test message to the owner (uses message, transport)
@@ -13,7 +13,8 @@ Modules, each one concern; dependencies run one way, down this list:
   runs       start, stop, defer, finish, retry a run (uses schedule, backoff, suppression)
   chunks     send one claimed chunk over one connection (uses runs, claims, journal, transport, message,
              bounces, limits, pauses)
-  relay      a chunk task: send one chunk, then enqueue the next (uses chunks, claims, fleet)
+  turns      a chunk task's turn: claim after claim over the same connections (uses chunks, claims, runs)
+  relay      a chunk task: take a turn, then enqueue the next (uses turns, claims, fleet)
   sweeper    stale claims, idle workers, deferred and stalled runs (uses runs, claims, fleet)
   limits     site-wide rate limits and daily quotas shared by every worker (Redis or the database)
   pauses     pause and resume runs; quota pauses that come due (uses runs, claims)
@@ -22,7 +23,7 @@ Modules, each one concern; dependencies run one way, down this list:
 """
 
 from mailings.engine.backoff import backoff
-from mailings.engine.chunks import ChunkResult, send_run_inline
+from mailings.engine.chunks import ChunkResult
 from mailings.engine.claims import claim, claimable
 from mailings.engine.claims import drop as drop_claim
 from mailings.engine.claims import keep as keep_claim
@@ -74,6 +75,7 @@ from mailings.engine.transport import (
     get_transport,
     send_one,
 )
+from mailings.engine.turns import send_run_inline
 from mailings.engine.wakeup import BROKER_ERRORS, enqueue
 
 __all__ = [

@@ -19,15 +19,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from mailings.engine import claims, fleet, limits
+from mailings.engine import claims, limits
 from mailings.engine.backoff import backoff
 from mailings.engine.bounces import is_hard_bounce, record_hard_bounces
-from mailings.engine.claims import Claimed, claim
-from mailings.engine.journal import Journal, journal_session
+from mailings.engine.claims import Claimed
+from mailings.engine.journal import InlineJournal, journal_session, open_journal
 from mailings.engine.message import MailBuilder
 from mailings.engine.pauses import pause_runs
-from mailings.engine.runs import defer_run, finalize_run, stop_reason, stop_reason_for, stop_run
-from mailings.engine.schedule import is_runnable
+from mailings.engine.runs import defer_run, stop_reason, stop_run
 from mailings.engine.stopping import stop_requested
 from mailings.engine.transport import Fault, Outcome, describe, get_transport, smtp_address
 from mailings.models import AttemptStatus, Delivery, DeliveryState, Run, RunStatus
@@ -75,7 +74,7 @@ class ChunkSender:
         self.connect_failures = 0
         self.errors_in_a_row = 0
         self.cleared_deferral = False
-        self.journal = Journal(run.pk, threaded=False)
+        self.journal = InlineJournal(run.pk)  # replaced by a worker's journal in send_all
 
     # The journal: one INSERT per message, right after the reply.
     def record(self, row: Claimed, outcome: Outcome) -> None:
@@ -219,68 +218,81 @@ class ChunkSender:
             )
             self.result.released += len(rows)
 
-    def send_all(self) -> ChunkResult:
-        check_every = settings.MAILINGS_CHECK_SECONDS
-        flush_every = settings.MAILINGS_FLUSH_EVERY
-        last_check = time.monotonic()
-        rows = self.rows
-        i = 0
-        with journal_session(), Journal(self.run.pk) as self.journal:
+    def send_all(self, more=None) -> ChunkResult:
+        """Send the claimed rows; then, while `more()` gives another claim
+        (token, rows), send those too, over the same SMTP and journal connections."""
+        self.last_check = time.monotonic()
+        with journal_session(), open_journal(self.run.pk) as self.journal:
             try:
-                while i < len(rows):
-                    if stop_requested():
-                        # The worker is stopping: what was sent is recorded, the rest is given back.
-                        self.flush()
-                        self.release(rows[i:])
-                        return self.result
-                    if time.monotonic() - last_check >= check_every:
-                        self.flush(heartbeat=True)
-                        last_check = time.monotonic()
-                        reason = self.should_stop()
-                        if reason == PAUSED:
-                            self.pause(rows[i:])
-                            return self.result
-                        if reason:
-                            self.stop(reason, rows[i:])
-                            return self.result
-                    if not self.within_limits(rows[i:]):
-                        return self.result
-                    row = rows[i]
-                    if not self.transport.connected:
-                        opened = self.transport.open()
-                        if not opened.ok:
-                            if not self.connect_failed(row, opened, rows[i + 1 :]):
-                                return self.result
-                            i += 1
-                            continue
-                    outcome = self.send_one(row)
-                    if outcome.fault == Fault.UNAVAILABLE:
-                        # The connection was lost and cannot be reopened.
-                        self.record(row, outcome)
-                        self.defer(outcome.reply, rows[i + 1 :])
-                        return self.result
-                    self.record(row, outcome)
-                    if outcome.ok:
-                        self.connect_failures = 0
-                    i += 1
-                    if self.errors_in_a_row >= settings.MAILINGS_MAX_ERRORS_IN_A_ROW:
-                        # A bug, not a recipient: stop the run and say why, rather than fail everyone.
-                        n = self.errors_in_a_row
-                        reason = ngettext(
-                            "Stopped: %(n)s message in a row failed with an error. The last one: %(error)s",
-                            "Stopped: %(n)s messages in a row failed with an error. The last one: %(error)s",
-                            n,
-                        )
-                        self.stop(reason % {"n": n, "error": outcome.reply}, rows[i:])
-                        return self.result
-                    if self.progress is not None:
-                        self.progress(1)
-                    if len(self.buffer) >= flush_every:
-                        self.flush()
-                self.flush()
+                while self._send_rows(self.rows):
+                    self.flush()
+                    claimed = more() if more is not None else None
+                    if not claimed:
+                        break
+                    claims.drop(self.token)  # every row of it is settled
+                    self.token, self.rows = claimed
+                    self.result.claimed += len(self.rows)
             finally:
                 self.transport.close()
         return self.result
+
+    def _send_rows(self, rows: list[Claimed]) -> bool:
+        """True when every row was sent; False when the chunk ended early
+        (stopped, paused, deferred, waiting: the rest is given back or skipped)."""
+        check_every = settings.MAILINGS_CHECK_SECONDS
+        flush_every = settings.MAILINGS_FLUSH_EVERY
+        i = 0
+        while i < len(rows):
+            if stop_requested():
+                # The worker is stopping: what was sent is recorded, the rest is given back.
+                self.flush()
+                self.release(rows[i:])
+                return False
+            if time.monotonic() - self.last_check >= check_every:
+                self.flush(heartbeat=True)
+                self.last_check = time.monotonic()
+                reason = self.should_stop()
+                if reason == PAUSED:
+                    self.pause(rows[i:])
+                    return False
+                if reason:
+                    self.stop(reason, rows[i:])
+                    return False
+            if not self.within_limits(rows[i:]):
+                return False
+            row = rows[i]
+            if not self.transport.connected:
+                opened = self.transport.open()
+                if not opened.ok:
+                    if not self.connect_failed(row, opened, rows[i + 1 :]):
+                        return False
+                    i += 1
+                    continue
+            outcome = self.send_one(row)
+            if outcome.fault == Fault.UNAVAILABLE:
+                # The connection was lost and cannot be reopened.
+                self.record(row, outcome)
+                self.defer(outcome.reply, rows[i + 1 :])
+                return False
+            self.record(row, outcome)
+            if outcome.ok:
+                self.connect_failures = 0
+            i += 1
+            if self.errors_in_a_row >= settings.MAILINGS_MAX_ERRORS_IN_A_ROW:
+                # A bug, not a recipient: stop the run and say why, rather than fail everyone.
+                n = self.errors_in_a_row
+                reason = ngettext(
+                    "Stopped: %(n)s message in a row failed with an error. The last one: %(error)s",
+                    "Stopped: %(n)s messages in a row failed with an error. The last one: %(error)s",
+                    n,
+                )
+                self.stop(reason % {"n": n, "error": outcome.reply}, rows[i:])
+                return False
+            if self.progress is not None:
+                self.progress(1)
+            if len(self.buffer) >= flush_every:
+                self.flush()
+        return True
 
     def send_one(self, row: Claimed) -> Outcome:
         """Build and send one message. Whatever goes wrong in doing so is this
@@ -341,52 +353,3 @@ class ChunkSender:
             return
         self.result.skipped += len(rest)
         stop_run(self.run.pk, reason, token=self.token)
-
-
-def send_chunk(run_id: int, *, size: int | None = None, progress=None, transport=None) -> ChunkResult:
-    """Claim one chunk of a run and send it. Safe to call any number of times:
-    with nothing left to claim it just checks whether the run is finished."""
-    result = ChunkResult(run_id=run_id)
-    run = Run.objects.select_related("mailing__message", "mailing__owner").filter(pk=run_id).first()
-    if run is None:
-        return result
-    now = timezone.now()
-    if run.status not in (RunStatus.PENDING, RunStatus.SENDING):
-        # Stopped, finished, or deferred and not yet due: leave the server alone.
-        return result
-    if not is_runnable(run.mailing):
-        stop_run(run_id, stop_reason_for(run.mailing))
-        result.stopped = True
-        return result
-    token, rows = claim(run_id, size or settings.MAILINGS_CHUNK_SIZE, now=now)
-    if not rows:
-        finalize_run(run_id)
-        return result
-    if not fleet.inline():
-        claims.keep(run_id, token)  # heartbeats while this process lives (engine.relay drops it)
-    Run.objects.filter(pk=run_id, status=RunStatus.PENDING).update(status=RunStatus.SENDING)
-    Run.objects.filter(pk=run_id).update(heartbeat_at=now)
-    try:
-        sender = ChunkSender(run, token, rows, transport=transport, progress=progress)
-    except DatabaseError:
-        raise
-    except Exception as exc:
-        # The message itself cannot be built (a bug, or data no form lets in): retrying will not help.
-        logger.exception("Run %s cannot be sent", run_id)
-        stop_run(run_id, _("Stopped by an error: %(error)s") % {"error": describe(exc)}, token=token)
-        result.stopped = True
-        return result
-    result = sender.send_all()
-    if not (result.deferred or result.waiting):
-        finalize_run(run_id)
-    return result
-
-
-def send_run_inline(run_id: int, *, progress=None) -> list[ChunkResult]:
-    """Send every claimable delivery of a run in this process (runmailing, bench)."""
-    results = []
-    while True:
-        result = send_chunk(run_id, progress=progress)
-        results.append(result)
-        if not result.claimed or result.stopped or result.deferred or result.paused or result.waiting:
-            return results

@@ -1,4 +1,4 @@
-"""The attempt journal: one committed INSERT per message, right after the reply.
+"""The attempt journal: one committed INSERT per message, sent right after the reply.
 
 Each Attempt is committed before the next message can be accepted (its final
 "." line goes out only then), and a unique
@@ -70,27 +70,43 @@ class _AttemptInsert:
 ATTEMPT_INSERT = _AttemptInsert()
 
 
-class Journal:
-    """Writes the attempts, one committed INSERT each.
+class InlineJournal:
+    """Writes each attempt on the caller's connection and waits for it:
+    inside a transaction (tests, a caller's atomic block), where another
+    connection could not see the run."""
 
-    In a worker (autocommit) the INSERT runs on a helper thread with its own
-    database connection, so writing message k's attempt overlaps the MAIL,
-    RCPT (and, pipelined, DATA and body) of message k+1; `wait()` is called
-    before k+1 can be accepted (before its DATA, or pipelined before its
-    final "." line), so at most one accepted message is ever without its
-    record. Inside a transaction (tests, a caller's atomic block) another
-    connection could not see the run, so it writes inline."""
-
-    def __init__(self, run_id: int, *, threaded: bool | None = None):
+    def __init__(self, run_id: int):
         self.run_id = run_id
-        self.threaded = (not connection.in_atomic_block) if threaded is None else threaded
+
+    def __enter__(self):
+        return self
+
+    def write(self, params, email) -> None:
+        ATTEMPT_INSERT.execute(params, email, self.run_id)
+
+    def wait(self) -> None:
+        pass
+
+    def __exit__(self, *exc):
+        return None
+
+
+class ThreadedJournal(InlineJournal):
+    """In a worker (autocommit) the INSERT runs on a helper thread with its
+    own database connection, so writing message k's attempt overlaps the
+    MAIL, RCPT (and, pipelined, DATA and body) of message k+1; `wait()` is
+    called before k+1 can be accepted (before its DATA, or pipelined before
+    its final "." line), so at most one accepted message is ever without its
+    record. SQLite's journal; PostgreSQL's is engine.journal_pg."""
+
+    def __init__(self, run_id: int):
+        super().__init__(run_id)
         self.pool = None
         self.pending = None
 
     def __enter__(self):
-        if self.threaded:
-            self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="journal")
-            self.pool.submit(self._enter_session).result()
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="journal")
+        self.pool.submit(self._enter_session).result()
         return self
 
     def _enter_session(self):
@@ -104,9 +120,6 @@ class Journal:
             connection.close()
 
     def write(self, params, email) -> None:
-        if not self.threaded:
-            ATTEMPT_INSERT.execute(params, email, self.run_id)
-            return
         self.wait()
         self.pending = self.pool.submit(ATTEMPT_INSERT.execute, params, email, self.run_id)
 
@@ -116,9 +129,21 @@ class Journal:
             pending.result()
 
     def __exit__(self, *exc):
-        if self.pool is not None:
-            try:
-                self.wait()
-            finally:
-                self.pool.submit(self._leave_session).result()
-                self.pool.shutdown()
+        try:
+            self.wait()
+        finally:
+            self.pool.submit(self._leave_session).result()
+            self.pool.shutdown()
+
+
+def open_journal(run_id: int):
+    """The journal for a chunk, to use as a context manager: inline inside a
+    transaction; in a worker, on a connection of its own (PostgreSQL: sent
+    ahead on the same thread; other databases: on a helper thread)."""
+    if connection.in_atomic_block:
+        return InlineJournal(run_id)
+    if connection.vendor == "postgresql":
+        from mailings.engine.journal_pg import PostgresJournal  # psycopg is only needed on PostgreSQL
+
+        return PostgresJournal(run_id, ATTEMPT_INSERT.sql())
+    return ThreadedJournal(run_id)

@@ -1,4 +1,4 @@
-"""A chunk task: claim and send one chunk (engine.chunks), then pass the baton.
+"""A chunk task: take a turn at a run (engine.turns), then pass the baton.
 
 A run keeps about one chunk task per live worker in flight (engine.fleet):
 a chunk that ends with work left behind enqueues its successor at the back of
@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from mailings.engine import claims, fleet, wakeup
 from mailings.engine.chunks import ChunkResult
-from mailings.engine.chunks import send_chunk as send_one_chunk
+from mailings.engine.turns import send_chunk as send_one_chunk
 from mailings.models import Delivery, Run, RunStatus
 
 

@@ -208,3 +208,35 @@ def test_a_per_second_limit_spreads_the_run_over_seconds(smtp_server, user, sett
     assert sum(windows.values()) == 10
     assert max(windows.values()) <= 4
     assert len(windows) >= 3
+
+
+def test_a_turn_sees_a_pause_between_two_claims(smtp_server, user, settings):
+    settings.MAILINGS_CHUNK_SIZE = 2
+    settings.MAILINGS_CHECK_SECONDS = 3600  # only the check between claims can see it
+    mailing, clients = make_mailing(user, 7)
+    run = start(mailing)
+
+    result = engine.send_chunk(run.pk, progress=after(3, lambda: services.mailing_pause(mailing=mailing)))
+
+    assert result.paused
+    assert (result.claimed, result.sent) == (4, 4)  # the second chunk was finished, no third was claimed
+    assert states(run) == {DeliveryState.SENT: 4, DeliveryState.PENDING: 3}
+
+    services.mailing_resume(mailing=mailing)
+
+    assert received(smtp_server) == Counter({c.email: 1 for c in clients})
+
+
+def test_a_turn_sees_a_cancel_between_two_claims(smtp_server, user, settings):
+    settings.MAILINGS_CHUNK_SIZE = 2
+    settings.MAILINGS_CHECK_SECONDS = 3600
+    mailing, _clients = make_mailing(user, 7)
+    run = start(mailing)
+
+    result = engine.send_chunk(run.pk, progress=after(1, lambda: services.mailing_cancel(mailing=mailing)))
+
+    assert result.stopped
+    assert (result.claimed, result.sent) == (2, 2)
+    run.refresh_from_db()
+    assert run.status == RunStatus.CANCELLED
+    assert len(smtp_server.messages) == 2

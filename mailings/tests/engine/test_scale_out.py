@@ -43,6 +43,7 @@ def started_run(user, n, *, enqueue=False):
 @pytest.mark.django_db
 def test_a_run_starts_a_few_chunk_tasks_and_each_chunk_passes_the_baton_on(smtp_server, user, settings, broker_queue):
     settings.MAILINGS_CHUNK_SIZE = 2
+    settings.MAILINGS_TURN_SECONDS = 0  # a chunk a task, to see each baton pass
     settings.MAILINGS_FAN_OUT = 3  # no cluster reports its workers here
     run = started_run(user, n=9, enqueue=True)  # five chunks
     assert broker_queue.count() == 3  # not five: the rest is claimed late, by whoever is free
@@ -57,6 +58,33 @@ def test_a_run_starts_a_few_chunk_tasks_and_each_chunk_passes_the_baton_on(smtp_
     assert broker_queue.count() == 7  # nothing left: no successor
     assert Run.objects.get(pk=run.pk).status == RunStatus.FINISHED
     assert len(smtp_server.messages) == 9
+
+
+@pytest.mark.django_db
+def test_a_turn_claims_chunk_after_chunk_and_hands_on_only_what_is_left(smtp_server, user, settings, broker_queue):
+    settings.MAILINGS_CHUNK_SIZE = 2
+    settings.MAILINGS_FAN_OUT = 1
+    run = started_run(user, n=9, enqueue=True)
+
+    result = engine.send_chunk(run.pk)
+
+    assert (result.claimed, result.sent) == (9, 9)  # five claims in one turn
+    assert broker_queue.count() == 1  # nothing left: no successor
+    assert Run.objects.get(pk=run.pk).status == RunStatus.FINISHED
+
+
+@pytest.mark.django_db
+def test_a_turn_ends_after_its_time_and_hands_the_rest_on(smtp_server, user, settings, broker_queue):
+    settings.MAILINGS_CHUNK_SIZE = 2
+    settings.MAILINGS_FAN_OUT = 1
+    settings.MAILINGS_TURN_SECONDS = 0.000001  # over after the first chunk
+    run = started_run(user, n=9, enqueue=True)
+
+    result = engine.send_chunk(run.pk)
+
+    assert (result.claimed, result.sent) == (2, 2)
+    assert broker_queue.count() == 2  # its successor is on the broker
+    assert Run.objects.get(pk=run.pk).sent_count == 2
 
 
 @pytest.mark.django_db
