@@ -247,7 +247,10 @@ class DeliveryState(models.TextChoices):
 class Delivery(NotContent, models.Model):
     """A recipient of a run and where its sending stands; workers claim these."""
 
-    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("run"))
+    # No index of its own: delivery_claimable and the (run, client) constraint start with run.
+    run = models.ForeignKey(
+        Run, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("run"), db_index=False
+    )
     client = models.ForeignKey(
         Client, on_delete=models.SET_NULL, null=True, related_name="deliveries", verbose_name=_("client")
     )
@@ -279,8 +282,14 @@ class AttemptStatus(models.TextChoices):
 class Attempt(NotContent, models.Model):
     """One try at sending one message to one client, with the server's reply."""
 
-    mailing = models.ForeignKey(Mailing, on_delete=models.CASCADE, related_name="attempts", verbose_name=_("mailing"))
-    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="attempts", verbose_name=_("run"))
+    # Mailing and run need no index of their own: the indexes below start with them, and
+    # every index costs each message's journal INSERT.
+    mailing = models.ForeignKey(
+        Mailing, on_delete=models.CASCADE, related_name="attempts", verbose_name=_("mailing"), db_index=False
+    )
+    run = models.ForeignKey(
+        Run, on_delete=models.CASCADE, related_name="attempts", verbose_name=_("run"), db_index=False
+    )
     client = models.ForeignKey(
         Client, on_delete=models.SET_NULL, null=True, related_name="attempts", verbose_name=_("client")
     )

@@ -22,7 +22,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, connection, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from mailings.models import Attempt, AttemptStatus, Delivery, DeliveryState
@@ -76,22 +76,18 @@ def claim(run_id: int, size: int, *, now: datetime | None = None) -> tuple[str, 
         Delivery.objects.filter(pk__in=ids).filter(claimable(now)).update(
             state=DeliveryState.SENDING, claim_token=token, claimed_at=now
         )
-    rows = [
-        Claimed(*row)
-        for row in Delivery.objects.filter(pk__in=ids, claim_token=token, state=DeliveryState.SENDING)
-        .order_by("pk")
-        .values_list("pk", "client_id", "email", "tries", "client__full_name")
-    ]
     # The journal wins: a success already on record is never sent again.
-    done = set(
-        Attempt.objects.filter(
-            run_id=run_id, client_id__in=[r.client_id for r in rows if r.client_id], status=AttemptStatus.SUCCESS
-        ).values_list("client_id", flat=True)
-    )
-    if done:
-        settled = [r.id for r in rows if r.client_id in done]
-        Delivery.objects.filter(pk__in=settled).update(state=DeliveryState.SENT, claim_token="")
-        rows = [r for r in rows if r.client_id not in done]
+    on_record = Attempt.objects.filter(run_id=run_id, client_id=OuterRef("client_id"), status=AttemptStatus.SUCCESS)
+    rows, settled = [], []
+    for *fields, done in (
+        Delivery.objects.filter(pk__in=ids, claim_token=token, state=DeliveryState.SENDING)
+        .annotate(done=Exists(on_record))
+        .order_by("pk")
+        .values_list("pk", "client_id", "email", "tries", "client__full_name", "done")
+    ):
+        (settled if done else rows).append(Claimed(*fields))
+    if settled:
+        Delivery.objects.filter(pk__in=[r.id for r in settled]).update(state=DeliveryState.SENT, claim_token="")
     return token, rows
 
 
