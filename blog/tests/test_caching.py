@@ -135,3 +135,16 @@ def test_view_counts_exact_under_concurrent_requests_on_postgresql(blog_index):
 
     assert statuses == [200] * threads * per_thread
     assert BlogPageViews.count_for(article) == 200
+
+
+@pytest.mark.service
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_view_commits_without_waiting_for_the_disk_and_nothing_else_does(blog_index):
+    """The view count's SET LOCAL synchronous_commit ends with its own statement pair."""
+    assert connection.vendor == "postgresql", "set DATABASE_URL to PostgreSQL (.ci/run does)"
+    article = publish_article(blog_index)
+    BlogPageViews.record(article.pk)
+    assert BlogPageViews.record(article.pk) == 2
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"
