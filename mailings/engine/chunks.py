@@ -6,6 +6,7 @@ MAILINGS_CHECK_SECONDS; between messages the chunk checks that the run is
 still wanted.
 """
 
+import contextlib
 import logging
 import os
 import socket
@@ -268,7 +269,7 @@ class ChunkSender:
                         return False
                     i += 1
                     continue
-            outcome = self.send_one(row)
+            outcome = self.send_one(row, rows[i + 1] if i + 1 < len(rows) else None)
             if outcome.fault == Fault.UNAVAILABLE:
                 # The connection was lost and cannot be reopened.
                 self.record(row, outcome)
@@ -294,21 +295,26 @@ class ChunkSender:
                 self.flush()
         return True
 
-    def send_one(self, row: Claimed) -> Outcome:
-        """Build and send one message. Whatever goes wrong in doing so is this
-        recipient's permanent failure with a readable reason, never an
-        exception out of the chunk (the database's own errors excepted)."""
+    def send_one(self, row: Claimed, upcoming: Claimed | None = None) -> Outcome:
+        """Build and send one message; the upcoming row's envelope may go out
+        with its end (SMTPTransport.send's `then`). Whatever goes wrong in
+        doing so is this recipient's permanent failure with a readable reason,
+        never an exception out of the chunk (the database's own errors excepted)."""
         try:
             address, smtputf8 = smtp_address(row.email)
         except ValueError as exc:
             return Outcome(Fault.PERMANENT, None, str(exc))
+        then = None
+        if upcoming is not None:
+            with contextlib.suppress(ValueError):  # an address that cannot be sent is not announced
+                then = (self.envelope_from, *smtp_address(upcoming.email))
         key = f"r{self.run.pk}.d{row.id}"
         try:
             render = self.template.render if self.transport.wants_bytes else self.template.render_message
             payload = render(email=address, name=row.name, client_id=row.client_id, key=key)
             # The previous attempt is on record before this message can be accepted.
             outcome = self.transport.send(
-                self.envelope_from, address, payload, before_data=self.journal.wait, smtputf8=smtputf8
+                self.envelope_from, address, payload, before_data=self.journal.wait, smtputf8=smtputf8, then=then
             )
         except DatabaseError:
             raise

@@ -9,7 +9,10 @@ exception leaves this module: every outcome is an `Outcome`.
 
 When the server offers PIPELINING (RFC 2920) and MAILINGS_SMTP_PIPELINING is
 on, MAIL, RCPT and DATA go out in one write and their three replies are read
-together: two round trips per message instead of four.
+together: two round trips per message instead of four. When the caller names
+the next message's envelope (`then`), its MAIL, RCPT and DATA go out with this
+message's final "." line, and their replies come back with its reply: one
+round trip per message.
 
 When EMAIL_BACKEND is not Django's SMTP backend (the locmem backend in tests,
 the console backend), `DjangoBackendTransport` hands each message to that
@@ -77,6 +80,12 @@ def _plain_address(address: str, *, utf8: bool = False) -> bool:
     return bool(address) and (utf8 or address.isascii()) and not any(c in address for c in "\r\n<> ")
 
 
+def _envelope(from_addr: str, to_addr: str, smtputf8: bool) -> bytes:
+    """MAIL, RCPT and DATA for one message, as one pipelined write (UTF-8 only with SMTPUTF8, RFC 6531)."""
+    commands = f"MAIL FROM:<{from_addr}>{' SMTPUTF8' if smtputf8 else ''}\r\nRCPT TO:<{to_addr}>\r\nDATA\r\n"
+    return commands.encode("utf-8" if smtputf8 else "ascii")
+
+
 def smtp_address(address: str) -> tuple[str, bool]:
     """The address as it goes on the wire, and whether it needs SMTPUTF8.
 
@@ -133,6 +142,9 @@ class SMTPTransport:
         self.timeout = settings.EMAIL_TIMEOUT if timeout is None else timeout
         self.connection: smtplib.SMTP | None = None
         self.pipelining = False
+        # The next message's envelope, already sent after the last final ".":
+        # its three replies are still to be read.
+        self.announced: tuple[str, str, bool] | None = None
 
     @property
     def connected(self) -> bool:
@@ -181,13 +193,18 @@ class SMTPTransport:
         self.connection = conn
         return Outcome(Fault.OK, code, _text(resp))
 
-    def send(self, from_addr: str, to_addr: str, message, *, before_data=None, smtputf8=False) -> Outcome:
+    def send(self, from_addr: str, to_addr: str, message, *, before_data=None, smtputf8=False, then=None) -> Outcome:
         """Send one message (bytes) to one recipient on the open connection.
 
         before_data() is called before the server can accept the message
         (after RCPT, before DATA; pipelined, before the final "." line): the
         engine waits there for the previous message's attempt to be on record.
-        smtputf8: the recipient's local part is not ASCII (see smtp_address)."""
+        smtputf8: the recipient's local part is not ASCII (see smtp_address).
+        then: the next message's (from, to, smtputf8), announced with this
+        message's end when pipelining; the next call must be for it, or the
+        connection is dropped and opened again."""
+        if self.announced is not None and self.announced != (from_addr, to_addr, smtputf8):
+            self._hang_up()  # another message's DATA may be open on the server: never end it
         conn = self.connection
         if conn is None:
             outcome = self.open()
@@ -201,7 +218,9 @@ class SMTPTransport:
         # Commands go out as UTF-8 only with SMTPUTF8 (RFC 6531).
         conn.command_encoding = "utf-8" if smtputf8 else "ascii"
         if self.pipelining:
-            return self._send_pipelined(conn, from_addr, to_addr, message, before_data=before_data, smtputf8=smtputf8)
+            return self._send_pipelined(
+                conn, from_addr, to_addr, message, before_data=before_data, smtputf8=smtputf8, then=then
+            )
         stage = "MAIL"
         try:
             # docmd, not mail()/rcpt(): the addresses are already plain, and
@@ -223,16 +242,20 @@ class SMTPTransport:
             return self._lost(stage, exc)
         return self._accepted(code, resp, stage)
 
-    def _send_pipelined(self, conn, from_addr, to_addr, message, *, before_data, smtputf8) -> Outcome:
-        """MAIL, RCPT and DATA in one write (RFC 2920), then their three
-        replies in order. The first refusal is the outcome, classified as in
-        `send` (a 421, garbled reply or lost connection after it only costs
-        the connection). The body goes out without its final "." line, and
-        before_data() is waited for before that line: the previous attempt is
-        on record before this message can be accepted."""
+    def _send_pipelined(self, conn, from_addr, to_addr, message, *, before_data, smtputf8, then) -> Outcome:
+        """MAIL, RCPT and DATA in one write (RFC 2920; already sent when this
+        message was announced), then their three replies in order. The first
+        refusal is the outcome, classified as in `send` (a 421, garbled reply
+        or lost connection after it only costs the connection). The body goes
+        out without its final "." line, and before_data() is waited for before
+        that line: the previous attempt is on record before this message can
+        be accepted. The next message's MAIL, RCPT and DATA (`then`) go out
+        with that line."""
         stage = "MAIL"
         try:
-            conn.send(f"MAIL FROM:<{from_addr}>{' SMTPUTF8' if smtputf8 else ''}\r\nRCPT TO:<{to_addr}>\r\nDATA\r\n")
+            if self.announced is None:
+                conn.send(_envelope(from_addr, to_addr, smtputf8))
+            self.announced = None
             refused, data_code = None, None
             for stage, accepted in (("MAIL", (250,)), ("RCPT", (250, 251)), ("DATA", (354,))):
                 try:
@@ -266,14 +289,23 @@ class SMTPTransport:
                     before_data()
                 except BaseException:
                     # Mid-DATA, a QUIT would be read as message text: just hang up.
-                    self._drop(conn)
-                    self.connection = None
+                    self._hang_up()
                     raise
-            conn.send(b".\r\n")
+            if then is not None and self._announceable(conn, *then):
+                conn.send(b".\r\n" + _envelope(*then))
+                self.announced = then
+            else:
+                conn.send(b".\r\n")
             code, resp = conn.getreply()
         except NETWORK_ERRORS as exc:
             return self._lost(stage, exc)
         return self._accepted(code, resp, stage)
+
+    @staticmethod
+    def _announceable(conn, from_addr: str, to_addr: str, smtputf8: bool) -> bool:
+        """The checks `send` makes before a message's commands go out."""
+        plain = _plain_address(from_addr) and _plain_address(to_addr, utf8=smtputf8)
+        return plain and (not smtputf8 or conn.has_extn("smtputf8"))
 
     def _accepted(self, code, resp, stage) -> Outcome:
         """The reply to the message's end: 250, or a refusal classified at `stage`."""
@@ -290,6 +322,8 @@ class SMTPTransport:
         if outcome.fault == Fault.RECONNECT:
             self.close()
             return outcome
+        if self.announced is not None:
+            return outcome  # the message's end closed its transaction; the next one is under way
         try:
             self.connection.rset()
         except NETWORK_ERRORS:
@@ -300,7 +334,18 @@ class SMTPTransport:
         with contextlib.suppress(NETWORK_ERRORS):
             conn.close()
 
+    def _hang_up(self):
+        """Close without QUIT: the server may be reading message text."""
+        conn, self.connection, self.announced = self.connection, None, None
+        self.pipelining = False
+        if conn is not None:
+            self._drop(conn)
+
     def close(self):
+        if self.announced is not None:
+            # An announced message may have its DATA open: ending it would send it empty.
+            self._hang_up()
+            return
         conn, self.connection = self.connection, None
         self.pipelining = False
         if conn is None:
@@ -327,7 +372,7 @@ class DjangoBackendTransport:
         self.backend = get_connection(fail_silently=False)
         return Outcome(Fault.OK, 220, "django backend")
 
-    def send(self, from_addr: str, to_addr: str, message, *, before_data=None, smtputf8=False) -> Outcome:
+    def send(self, from_addr: str, to_addr: str, message, *, before_data=None, smtputf8=False, then=None) -> Outcome:
         if before_data is not None:
             before_data()
         if self.backend is None:

@@ -113,3 +113,91 @@ def test_pipelining_can_be_turned_off(template, settings):
         assert not transport.pipelining
         transport.close()
         assert server.handler.recipients == ["a@example.org"]
+
+
+# --- the next message's envelope announced with this message's end --------------------------
+
+OTHER_SENDER = "other@example.org"  # the announced message's sender, so MAIL faults hit only it
+
+
+@pytest.mark.parametrize(("mode", "options", "fault", "code", "starts"), FAULTS, ids=[f[0] for f in FAULTS])
+def test_an_announced_message_is_classified_the_same_way(template, mode, options, fault, code, starts):
+    with SMTPTestServer() as server:
+        transport = SMTPTransport(host=server.host, port=server.port, timeout=0.5)
+        server.fault(
+            mode,
+            times=1,
+            match=[OTHER_SENDER if mode.startswith(("mail", "disconnect_mail", "garbled_mail")) else "r@example.org"],
+            **options,
+        )
+        assert send(transport, template, "before@example.org", then=(OTHER_SENDER, "r@example.org", False)).ok
+        assert transport.announced == (OTHER_SENDER, "r@example.org", False)
+
+        outcome = transport.send(
+            OTHER_SENDER, "r@example.org", template.render(email="r@example.org", client_id=1, key="r")
+        )
+
+        assert (outcome.fault, outcome.code) == (fault, code)
+        assert outcome.reply.startswith(starts), outcome.reply
+        assert transport.announced is None
+        after = send(transport, template, "after@example.org")
+        assert after.ok, after.reply
+        transport.close()
+        delivered = server.handler.recipients
+    if mode == "slow":
+        assert [e for e in delivered if e != "r@example.org"] == ["before@example.org", "after@example.org"]
+    else:
+        expected = ["before@example.org", "r@example.org", "after@example.org"]
+        assert delivered == [e for e in expected if fault == Fault.OK or e != "r@example.org"]
+
+
+def test_a_run_of_announced_messages_needs_one_round_trip_each(template):
+    emails = [f"c{i}@example.org" for i in range(5)]
+    with SMTPTestServer() as server:
+        transport = SMTPTransport(host=server.host, port=server.port)
+        for email, upcoming in zip(emails, [*emails[1:], None], strict=True):
+            then = (SENDER, upcoming, False) if upcoming else None
+            assert send(transport, template, email, then=then).ok
+            assert transport.announced == then
+        transport.close()
+        assert server.handler.recipients == emails
+
+
+@pytest.mark.parametrize("change_of_plan", ["another message", "close"])
+def test_an_announced_message_that_is_not_sent_is_never_ended(template, change_of_plan):
+    """The announced DATA may be open on the server: it is dropped with the
+    connection, never ended with a "." (that would deliver an empty message)."""
+    with SMTPTestServer() as server:
+        transport = SMTPTransport(host=server.host, port=server.port, timeout=2)
+        assert send(transport, template, "a@example.org", then=(SENDER, "announced@example.org", False)).ok
+        if change_of_plan == "close":
+            transport.close()
+        else:
+            assert send(transport, template, "b@example.org").ok
+            transport.close()
+        assert not transport.connected
+        assert transport.announced is None
+        delivered = server.handler.recipients
+    assert "announced@example.org" not in delivered
+    assert delivered == (["a@example.org"] if change_of_plan == "close" else ["a@example.org", "b@example.org"])
+
+
+def test_a_refused_message_end_does_not_reset_the_announced_one(template):
+    with SMTPTestServer() as server:
+        transport = SMTPTransport(host=server.host, port=server.port)
+        server.fault("data_452", times=1, match=["a@example.org"])
+        outcome = send(transport, template, "a@example.org", then=(SENDER, "b@example.org", False))
+        assert (outcome.fault, outcome.code) == (Fault.TEMPORARY, 452)
+        assert send(transport, template, "b@example.org").ok
+        transport.close()
+        assert server.handler.recipients == ["b@example.org"]
+
+
+def test_an_address_that_cannot_be_sent_is_not_announced(template):
+    with SMTPTestServer() as server:
+        transport = SMTPTransport(host=server.host, port=server.port)
+        assert send(transport, template, "a@example.org", then=(SENDER, "bad <x>@example.org", False)).ok
+        assert transport.announced is None
+        assert send(transport, template, "b@example.org").ok
+        transport.close()
+        assert server.handler.recipients == ["a@example.org", "b@example.org"]
