@@ -21,7 +21,9 @@ orderly way, and the sentinel passes the signal on to its workers first.
 """
 
 import contextlib
+import functools
 import os
+import queue
 import signal
 import threading
 from multiprocessing import current_process
@@ -81,4 +83,13 @@ class GracefulSentinel(Sentinel):
         for process in self.pool:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(process.pid, signal.SIGTERM)
+        # The workers leave on that signal, not on django-q2's STOP pills: with the
+        # task queue full (Q_QUEUE_LIMIT) and nobody left to take from it, a blocking
+        # put of a pill held the sentinel, and the cluster, for ever.
+        self.task_queue.put = functools.partial(_put_if_room, self.task_queue.put)
         super().stop()
+
+
+def _put_if_room(put, obj, *args, **kwargs):
+    with contextlib.suppress(queue.Full):
+        put(obj, block=False)
