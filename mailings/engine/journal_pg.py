@@ -9,8 +9,8 @@ accepted message is ever without its record, as with the threaded journal.
 
 One thread and libpq's asynchronous calls (psycopg's `pq` layer): no helper
 thread to hand each write to, and PostgreSQL parses and plans the INSERT once
-a journal. Measured against the threaded journal: 1.6× the messages a second
-for one worker with full durability (README, "Throughput").
+a journal. Against the threaded journal it replaced: about 1.5× the messages a
+second for one worker with full durability (README, "Throughput").
 """
 
 import logging
