@@ -365,8 +365,8 @@ LOGGING = {
 from mailsite.api_settings import API_MAX_BODY_BYTES, REST_FRAMEWORK, SPECTACULAR_SETTINGS  # noqa: E402, F401
 
 # --- Sending engine (README "Sending engine") ------------------------------------
-# Recipients per chunk task; a chunk uses one SMTP connection. Small enough that
-# a cluster joining mid-run, or the survivor of a killed one, gets work soon.
+# Recipients per claim. Small enough that a cluster joining mid-run, or the
+# survivor of a killed one, gets work soon.
 MAILINGS_CHUNK_SIZE = env.int("MAILINGS_CHUNK_SIZE", default=100)
 # How long a chunk task keeps claiming chunks of its run over the same connections
 # before it hands on (engine.turns); 0: one chunk a task.
