@@ -1,4 +1,5 @@
-"""Sending one claimed chunk of a run over one SMTP connection.
+"""Sending a claimed chunk of a run, and the next ones of a turn
+(engine.turns), over one SMTP connection.
 
 Everything but the journal (delivery states, run counters, heartbeats) is
 written in batches, every MAILINGS_FLUSH_EVERY messages or

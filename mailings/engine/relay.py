@@ -1,7 +1,7 @@
 """A chunk task: take a turn at a run (engine.turns), then pass the baton.
 
 A run keeps about one chunk task per live worker in flight (engine.fleet):
-a chunk that ends with work left behind enqueues its successor at the back of
+a turn that ends with work left behind enqueues its successor at the back of
 the broker's queue, where the first idle worker of any cluster takes it. So
 chunks are claimed late, when a worker is free to send them, and a cluster
 that joins mid-run gets its share."""
