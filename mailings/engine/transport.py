@@ -86,6 +86,16 @@ def _envelope(from_addr: str, to_addr: str, smtputf8: bool) -> bytes:
     return commands.encode("utf-8" if smtputf8 else "ascii")
 
 
+def _unsendable(conn, from_addr: str, to_addr: str, smtputf8: bool) -> Outcome | None:
+    """Why this envelope cannot go out on this connection, or None: checked
+    before a message's commands are sent, and before they are announced."""
+    if not (_plain_address(from_addr) and _plain_address(to_addr, utf8=smtputf8)):
+        return Outcome(Fault.PERMANENT, None, f"invalid address: {to_addr!r}")
+    if smtputf8 and not conn.has_extn("smtputf8"):
+        return Outcome(Fault.PERMANENT, None, f"the mail server does not offer SMTPUTF8, needed for {to_addr}")
+    return None
+
+
 def smtp_address(address: str) -> tuple[str, bool]:
     """The address as it goes on the wire, and whether it needs SMTPUTF8.
 
@@ -211,10 +221,9 @@ class SMTPTransport:
             if not outcome.ok:
                 return outcome
             conn = self.connection
-        if not (_plain_address(from_addr) and _plain_address(to_addr, utf8=smtputf8)):
-            return Outcome(Fault.PERMANENT, None, f"invalid address: {to_addr!r}")
-        if smtputf8 and not conn.has_extn("smtputf8"):
-            return Outcome(Fault.PERMANENT, None, f"the mail server does not offer SMTPUTF8, needed for {to_addr}")
+        refused = _unsendable(conn, from_addr, to_addr, smtputf8)
+        if refused is not None:
+            return refused
         # Commands go out as UTF-8 only with SMTPUTF8 (RFC 6531).
         conn.command_encoding = "utf-8" if smtputf8 else "ascii"
         if self.pipelining:
@@ -291,7 +300,7 @@ class SMTPTransport:
                     # Mid-DATA, a QUIT would be read as message text: just hang up.
                     self._hang_up()
                     raise
-            if then is not None and self._announceable(conn, *then):
+            if then is not None and _unsendable(conn, *then) is None:
                 conn.send(b".\r\n" + _envelope(*then))
                 self.announced = then
             else:
@@ -300,12 +309,6 @@ class SMTPTransport:
         except NETWORK_ERRORS as exc:
             return self._lost(stage, exc)
         return self._accepted(code, resp, stage)
-
-    @staticmethod
-    def _announceable(conn, from_addr: str, to_addr: str, smtputf8: bool) -> bool:
-        """The checks `send` makes before a message's commands go out."""
-        plain = _plain_address(from_addr) and _plain_address(to_addr, utf8=smtputf8)
-        return plain and (not smtputf8 or conn.has_extn("smtputf8"))
 
     def _accepted(self, code, resp, stage) -> Outcome:
         """The reply to the message's end: 250, or a refusal classified at `stage`."""
