@@ -17,46 +17,16 @@ import argparse
 import json
 import os
 import secrets
-import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from sendbench.sink import Sink  # bench/, this script's folder
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 RESULTS = BASE_DIR / "bench" / "results" / "million_clients.json"
 sys.path.insert(0, str(BASE_DIR))
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def run_sink(port):
-    from aiosmtpd.controller import Controller
-
-    class Counting:
-        count = 0
-
-        async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802 - aiosmtpd hook
-            session.host_name = hostname
-            return [responses[0], "250-PIPELINING", *responses[1:]]
-
-        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd hook
-            Counting.count += len(envelope.rcpt_tos)
-            return "250 OK"
-
-    stop = {signal.SIGTERM, signal.SIGINT}
-    signal.pthread_sigmask(signal.SIG_BLOCK, stop)
-    controller = Controller(Counting(), hostname="127.0.0.1", port=port)
-    controller.start()
-    print("ready", flush=True)
-    signal.sigwait(stop)
-    controller.stop()
-    print(Counting.count, flush=True)
 
 
 def setup_django(port):
@@ -198,20 +168,17 @@ def main():
 
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         sys.exit("set DATABASE_URL=postgres://... (this benchmark is for PostgreSQL)")
-    port = free_port()
-    setup_django(port)
-    if connection.vendor != "postgresql":
-        sys.exit("this benchmark needs PostgreSQL")
-    call_command("migrate", verbosity=0)
-    call_command("createcachetable", verbosity=0)
-    sink = subprocess.Popen([sys.executable, __file__, "--sink", str(port)], stdout=subprocess.PIPE, text=True)
-    assert sink.stdout.readline().strip() == "ready"
+    sink = Sink("aiosmtpd")
     try:
-        base = measure(ARGS.base, 0, port)
-        big = measure(ARGS.clients, 0 if ARGS.all else ARGS.send, port)
+        setup_django(sink.port)
+        if connection.vendor != "postgresql":
+            sys.exit("this benchmark needs PostgreSQL")
+        call_command("migrate", verbosity=0)
+        call_command("createcachetable", verbosity=0)
+        base = measure(ARGS.base, 0, sink.port)
+        big = measure(ARGS.clients, 0 if ARGS.all else ARGS.send, sink.port)
     finally:
-        sink.send_signal(signal.SIGTERM)
-        sink.communicate(timeout=60)
+        sink.stop()
     ratios = {
         "rate": round(big["msgs_per_s"] / base["msgs_per_s"], 2),
         "peak_rss": round(big["peak_rss_mb"] / base["peak_rss_mb"], 2),
@@ -245,14 +212,11 @@ if __name__ == "__main__":
     parser.add_argument("--send", type=int, default=100_000, help="messages to send from the big run")
     parser.add_argument("--all", action="store_true", help="send the whole big run")
     parser.add_argument("--base", type=int, default=10_000, help="clients of the run compared against")
-    parser.add_argument("--sink", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--limit", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     ARGS = parser.parse_args()
-    if ARGS.sink:
-        run_sink(ARGS.sink)
-    elif ARGS.worker:
+    if ARGS.worker:
         setup_django(ARGS.port)
         worker(ARGS.worker, ARGS.limit)
     else:

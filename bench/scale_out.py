@@ -21,7 +21,6 @@ import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -29,54 +28,12 @@ from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
+from sendbench.sink import Sink  # bench/, this script's folder
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 RESULTS = BASE_DIR / "bench" / "results" / "scale_out.json"
 LOGS = BASE_DIR / "var" / "scale_out"
 sys.path.insert(0, str(BASE_DIR))
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-# --- the sink (its own process): counts each recipient ------------------------------------
-
-
-def run_sink(port):
-    from aiosmtpd.controller import Controller
-
-    counts = Counter()
-
-    class Counting:
-        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd hook
-            counts.update(envelope.rcpt_tos)
-            return "250 OK"
-
-    stop = {signal.SIGTERM, signal.SIGINT}
-    signal.pthread_sigmask(signal.SIG_BLOCK, stop)  # sigwait needs them blocked (also in the server thread)
-    controller = Controller(Counting(), hostname="127.0.0.1", port=port)
-    controller.start()
-    print("ready", flush=True)
-    signal.sigwait(stop)
-    controller.stop()
-    print(json.dumps({"messages": sum(counts.values()), "recipients": len(counts)}), flush=True)
-
-
-class Sink:
-    def __init__(self):
-        self.port = free_port()
-        self.proc = subprocess.Popen(
-            [sys.executable, __file__, "--sink", str(self.port)], stdout=subprocess.PIPE, text=True
-        )
-        assert self.proc.stdout.readline().strip() == "ready"
-
-    def stop(self) -> dict:
-        self.proc.send_signal(signal.SIGTERM)
-        out, _ = self.proc.communicate(timeout=60)
-        return json.loads(out.strip().splitlines()[-1])
-
 
 # --- Django and the clusters --------------------------------------------------------------------
 
@@ -216,7 +173,7 @@ def scenario(n_clusters, clients):
 
     get_broker().purge_queue()
     mailing = make_mailing(clients, f"{n_clusters}")
-    sink = Sink()
+    sink = Sink("aiosmtpd")
     names = [f"c{i + 1}" for i in range(n_clusters)]
     procs = [start_cluster(name, sink.port) for name in names]
     try:
@@ -225,7 +182,7 @@ def scenario(n_clusters, clients):
         run = wait_finished(mailing)
     finally:
         stop_clusters(procs)
-        received = sink.stop()
+        received = {"messages": sink.stop(), "recipients": sink.recipients}
     per_node, seconds = shares_of(run)
     total = sum(per_node.values())
     return {
@@ -249,7 +206,7 @@ def kill_scenario(clients):
 
     get_broker().purge_queue()
     mailing = make_mailing(clients, "kill")
-    sink = Sink()
+    sink = Sink("aiosmtpd")
     procs = [start_cluster(name, sink.port) for name in ("c1", "c2")]
     try:
         wait_ready(procs)
@@ -274,7 +231,7 @@ def kill_scenario(clients):
         run = wait_finished(mailing)
     finally:
         stop_clusters(procs)
-        received = sink.stop()
+        received = {"messages": sink.stop(), "recipients": sink.recipients}
     run = Run.objects.get(pk=run.pk)
     taken_up = (
         Attempt.objects.filter(run=run, client_id__in=held, sent_by__startswith="c2:")
@@ -301,11 +258,7 @@ def main():
     parser.add_argument("--clients", type=int, default=20000)
     parser.add_argument("--clusters", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument("--no-kill", action="store_true")
-    parser.add_argument("--sink", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.sink:
-        run_sink(args.sink)
-        return
     setup_django()
     load = os.getloadavg()
     results = [scenario(k, args.clients) for k in args.clusters]

@@ -133,7 +133,7 @@ def main(args):
         "command": " ".join(sys.argv),
         "modes": [],
     }
-    the_sink = sink.Sink(args.sink, __file__)
+    the_sink = sink.Sink(args.sink)
     try:
         for mode in modes(args):
             results["modes"].append(run_mode(args, mode, the_sink.port, the_sink.proc.pid))
@@ -171,7 +171,7 @@ def parse(argv=None):
     parser.add_argument("--out", type=Path, help="the JSON file (default bench/results/send_throughput.json)")
     # The bench's own processes.
     hidden = argparse.SUPPRESS
-    parser.add_argument("--role", choices=("sink", "worker", "peer", "mode"), help=hidden)
+    parser.add_argument("--role", choices=("worker", "peer", "mode"), help=hidden)
     parser.add_argument("--port", type=int, help=hidden)
     parser.add_argument("--run", type=int, help=hidden)
     parser.add_argument("--sink-pid", type=int, help=hidden)
@@ -191,9 +191,7 @@ def parse(argv=None):
 
 if __name__ == "__main__":
     ARGS = parse()
-    if ARGS.role == "sink":
-        sink.run_aiosmtpd(ARGS.port)
-    elif ARGS.role == "worker":
+    if ARGS.role == "worker":
         runtime.setup_django()
         runtime.engine_worker(ARGS.run)
     elif ARGS.role == "peer":

@@ -2,6 +2,7 @@
 smtp-sink (C, event driven: never the bottleneck) or an aiosmtpd one."""
 
 import contextlib
+import json
 import os
 import re
 import shutil
@@ -27,14 +28,22 @@ def default_kind():
 
 
 def run_aiosmtpd(port):
-    """The aiosmtpd sink's process (role `sink`): prints `ready`, then the count on SIGTERM."""
+    """The aiosmtpd sink's process (`python sink.py PORT`): offers PIPELINING, as
+    Postfix does; prints `ready`, then on SIGTERM the messages and the distinct
+    recipients it received, as JSON."""
+    from collections import Counter
+
     from aiosmtpd.controller import Controller
 
+    received = Counter()
+
     class Counting:
-        count = 0
+        async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802 - aiosmtpd hook
+            session.host_name = hostname
+            return [responses[0], "250-PIPELINING", *responses[1:]]
 
         async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd hook
-            Counting.count += len(envelope.rcpt_tos)
+            received.update(envelope.rcpt_tos)
             return "250 OK"
 
     stop = {signal.SIGTERM, signal.SIGINT}
@@ -44,7 +53,7 @@ def run_aiosmtpd(port):
     print("ready", flush=True)
     signal.sigwait(stop)
     controller.stop()
-    print(Counting.count, flush=True)
+    print(json.dumps({"messages": sum(received.values()), "recipients": len(received)}), flush=True)
 
 
 def cpu_seconds(pid):
@@ -57,9 +66,10 @@ def cpu_seconds(pid):
 
 
 class Sink:
-    def __init__(self, kind, script):
+    def __init__(self, kind):
         self.kind = kind
         self.port = free_port()
+        self.recipients = None  # distinct recipients received (aiosmtpd only), after stop()
         if kind == "smtp-sink":
             if not SMTP_SINK:
                 raise SystemExit("smtp-sink not found: apt-get install postfix, or --sink aiosmtpd")
@@ -75,7 +85,7 @@ class Sink:
             self._wait_listening()
         else:
             self.proc = subprocess.Popen(
-                [sys.executable, str(script), "--role", "sink", "--port", str(self.port)],
+                [sys.executable, __file__, str(self.port)],
                 stdout=subprocess.PIPE,
                 text=True,
             )
@@ -98,4 +108,10 @@ class Sink:
             self.log.close()
             counts = re.findall(r"mesg=(\d+)", out)
             return int(counts[-1]) if counts else 0
-        return int(out.strip() or 0)
+        received = json.loads(out.strip().splitlines()[-1])
+        self.recipients = received["recipients"]
+        return received["messages"]
+
+
+if __name__ == "__main__":
+    run_aiosmtpd(int(sys.argv[1]))
