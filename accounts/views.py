@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts import forms, selectors, services
 from accounts.tokens import REPLY_TO, TokenError, read_verification_token
+from core.cross_origin import cross_origin_protected
 
 BACKEND = "accounts.backends.EmailBackend"
 
@@ -84,10 +85,14 @@ def resend_verification(request):
     return render(request, "accounts/resend_verification.html", {"form": form})
 
 
+@cross_origin_protected
 @require_POST
 def set_language(request):
     """Django's set_language (cookie, redirect to the page in the new language),
-    and for a logged-in user the profile's language too."""
+    and for a logged-in user the profile's language too.
+
+    No CSRF token: its form is on the pages stored for every visitor, so the
+    browser's Sec-Fetch-Site / Origin headers guard it (core/cross_origin.py)."""
     language = request.POST.get("language")
     if language not in dict(settings.LANGUAGES):
         # Django would accept any language it has a catalogue for; we speak two.

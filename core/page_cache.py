@@ -4,9 +4,9 @@ A public page (a Wagtail page whose model mixes in `CachedPage`) is rendered
 once per URL, host, language and time zone, and stored whole: the next
 anonymous GET is answered from one `get_many` without Wagtail's routing,
 queries or template rendering. The parts that differ per request are holes
-(`{% page_hole "name" ... %}`, see core/templatetags/page_cache.py): the
-visitor's CSRF token, an article's fresh view count, the home page's numbers
-and its three random articles. A hole is rendered by the same registered
+(`{% page_hole "name" ... %}`, see core/templatetags/page_cache.py): an
+article's fresh view count, the home page's numbers and its three random
+articles. A hole is rendered by the same registered
 function on the first render and on every hit, so both give the same HTML.
 
 Who never gets a stored page: requests with a session cookie (logged-in
@@ -14,7 +14,8 @@ users, editors, anyone with a flash message or a page password) or a messages
 cookie, anything but GET, query strings other than `?page=N`, previews,
 restricted pages (Wagtail answers them before the page's `serve`), and any
 response that is not a 200 text/html page or sets a cookie. A page that shows
-a CSRF token outside a hole is not stored either.
+a CSRF token is not stored either: the header's language switch needs none
+(core/cross_origin.py), so a visitor gets no CSRF cookie.
 
 A page's key also holds `build_id()`, a fingerprint of the code, templates,
 translations and static files' hashed names that rendered it: after a deploy
@@ -45,9 +46,7 @@ from django.core.signals import setting_changed
 from django.db import transaction
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
-from django.middleware.csrf import get_token
 from django.utils import timezone, translation
-from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from core.local_cache import LocalLRU
@@ -211,13 +210,15 @@ class PageCacheMiddleware:
         request._page_cache_render = True
         response = self.get_response(request)
         request._page_cache_render = False
-        if getattr(response, "streaming", True) or not response.get("Content-Type", "").startswith("text/html"):
+        if not getattr(request, "_page_cache_page", False) or getattr(response, "streaming", True):
+            return response  # not one of our pages
+        if not response.get("Content-Type", "").startswith("text/html"):
             return response  # holes are only ever rendered into HTML
         text = response.content.decode(response.charset)
-        if _OPEN not in text:
-            return response  # no hole rendered: not one of our pages
-        parts, html = _split(text)
-        response.content = html
+        parts = [text]
+        if _OPEN in text:
+            parts, html = _split(text)
+            response.content = html
         if parts is not None and self._storable(request, response, parts):
             entry = {"version": version, "parts": parts, "content_type": response["Content-Type"]}
             cache.set(key, entry, PAGE_TTL)
@@ -231,7 +232,7 @@ class PageCacheMiddleware:
             and response.status_code == 200
             and response["Content-Type"].startswith("text/html")
             and not response.cookies
-            # A token outside a hole would be handed to every visitor.
+            # A stored token would be handed to every visitor.
             and not any(isinstance(p, str) and "csrfmiddlewaretoken" in p for p in parts)
         )
 
@@ -259,9 +260,3 @@ def _split(text: str) -> tuple[list | None, str]:
     if _OPEN in html or _CLOSE in html:  # nested or broken markers: serve, never store
         return None, html.replace(_OPEN, "").replace(_SPLIT, "").replace(_CLOSE, "")
     return [p for p in parts if p != ""], html
-
-
-@register_hole("csrf")
-def csrf_input(request, params) -> str:
-    """What {% csrf_token %} renders: a new masked token for this visitor (and their CSRF cookie)."""
-    return format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request))

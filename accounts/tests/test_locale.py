@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 from django.conf import settings
+from django.test import Client
 from django.urls import reverse
 from wagtail.users.models import UserProfile
 
@@ -121,3 +122,37 @@ def test_a_change_in_wagtails_own_preferences_comes_back_to_the_profile(user):
     profile.save()
     user.refresh_from_db()
     assert (user.language, user.time_zone) == ("ru", "Asia/Yekaterinburg")
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"sec-fetch-site": "cross-site"},
+        {"sec-fetch-site": "same-site"},
+        {"origin": "https://evil.example"},
+        {"origin": "null"},
+        {"sec-fetch-site": "cross-site", "origin": "http://testserver"},
+    ],
+)
+def test_the_switch_refuses_other_sites(client, headers):
+    response = client.post(reverse("accounts:set_language"), {"language": "ru", "next": "/"}, headers=headers)
+    assert response.status_code == 403
+    assert COOKIE not in response.cookies
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"sec-fetch-site": "same-origin", "origin": "http://testserver"},
+        {"sec-fetch-site": "none"},
+        {"origin": "http://testserver"},
+        {"sec-fetch-site": "cross-site", "origin": "https://www.example.com"},  # trusted
+        {},  # no browser: no visitor's cookies to abuse
+    ],
+)
+def test_the_switch_needs_no_token_from_this_site(settings, headers):
+    settings.CSRF_TRUSTED_ORIGINS = ["https://*.example.com"]
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(reverse("accounts:set_language"), {"language": "ru", "next": "/"}, headers=headers)
+    assert response.status_code == 302
+    assert response.cookies[COOKIE].value == "ru"

@@ -215,6 +215,24 @@ def test_the_language_switch_sticks(walker, stack, language):
     expect(page).to_have_url(re.compile(rf"/{other}/$"))
 
 
+def test_another_site_cannot_switch_the_language(walker, stack, language):
+    """The switch has no CSRF token (it is on pages stored for every visitor): the
+    browser's Sec-Fetch-Site and Origin headers are what refuse another site's form."""
+    page = walker
+    other = "en" if language == "ru" else "ru"
+    page.goto("about:blank")  # another origin than the site's
+    page.set_content(
+        f'<form method="post" action="{stack.url}/accounts/language/">'
+        f'<input type="hidden" name="language" value="{other}"><input type="hidden" name="next" value="/">'
+        "<button>go</button></form>"
+    )
+    with page.expect_response(f"{stack.url}/accounts/language/") as answer:
+        page.locator("button").click()
+    assert answer.value.status == 403
+    page.goto("/")
+    expect(page.locator("html")).to_have_attribute("lang", language)
+
+
 def test_the_english_detector_finds_english_msgids_and_passes_russian(browser):
     page = browser.new_page()
     page.set_content(
