@@ -3,7 +3,8 @@
 from django.utils.html import format_html
 from django.utils.translation import ngettext
 
-from blog.models import BlogPageViews, counts_as_view
+from blog import view_counts
+from blog.models import counts_as_view
 from core.page_cache import register_hole
 
 
@@ -14,9 +15,9 @@ def article_views(request, params) -> str:
     if page_id is None:  # the preview of an article not saved yet
         views = 0
     elif counts_as_view(request):
-        views = BlogPageViews.record(page_id)
+        views = view_counts.record(page_id)
     else:
-        views = BlogPageViews.count_for(page_id)
+        views = view_counts.current(page_id)
     # In Python, not a template: rendered on every request, stored page or not.
     text = ngettext("%(counter)s view", "%(counter)s views", views) % {"counter": views}
     return format_html('<p class="text-muted small" data-testid="views">{}</p>', text)

@@ -130,7 +130,10 @@ class BlogPage(CachedPage, Page):
     # hole (blog.holes), on every request, whether the rest of the page is stored or not.
 
     def view_count(self) -> int:
-        return BlogPageViews.count_for(self) if self.pk else 0
+        # blog.view_counts builds on these models: imported when asked, not at load.
+        from blog import view_counts
+
+        return view_counts.current(self.pk) if self.pk else 0
 
     @classmethod
     def published_entries(cls) -> list[article_cache.ArticleEntry]:
@@ -197,6 +200,9 @@ class BlogPageViews(models.Model):
         BlogPage, on_delete=models.CASCADE, primary_key=True, related_name="view_counter", verbose_name=_("article")
     )
     views = models.PositiveBigIntegerField(_("views"), default=0)
+    # Of `views`, those counted here while Redis was unreachable, not yet added
+    # to Redis's running total (blog/view_counts.py).
+    unsynced = models.PositiveBigIntegerField(_("views not yet in Redis"), default=0)
 
     class Meta:
         verbose_name = _("article view count")
@@ -206,13 +212,18 @@ class BlogPageViews(models.Model):
         return f"{self.page_id}: {self.views}"
 
     @classmethod
-    def record(cls, page_id: int) -> int:
+    def record(cls, page_id: int, *, unsynced: bool = False) -> int:
         """Add one view atomically (concurrent requests never lose an increment); the new count.
+        `unsynced`: counted here because Redis, which keeps the running totals, was unreachable.
 
         One statement when the row exists: UPDATE ... RETURNING (PostgreSQL, SQLite >= 3.35)."""
-        table, pk, views = cls._meta.db_table, cls._meta.pk.column, cls._meta.get_field("views").column
+        table, pk = cls._meta.db_table, cls._meta.pk.column
         qn = connection.ops.quote_name
-        sql = f"UPDATE {qn(table)} SET {qn(views)} = {qn(views)} + 1 WHERE {qn(pk)} = %s RETURNING {qn(views)}"  # noqa: S608 - names from _meta
+        views, late = qn(cls._meta.get_field("views").column), qn(cls._meta.get_field("unsynced").column)
+        sql = (
+            f"UPDATE {qn(table)} SET {views} = {views} + 1, {late} = {late} + {int(unsynced)} "  # noqa: S608 - names from _meta
+            f"WHERE {qn(pk)} = %s RETURNING {views}"
+        )
         # A view count need not wait for the disk: on PostgreSQL, outside a transaction, the
         # commit does not wait for the WAL flush (a crash of the database server may lose the
         # last fraction of a second of views). Two statements in one round trip are one
@@ -227,10 +238,10 @@ class BlogPageViews(models.Model):
             row = cursor.fetchone()
         if row is not None:
             return row[0]
-        _counter, created = cls.objects.get_or_create(page_id=page_id, defaults={"views": 1})
+        _counter, created = cls.objects.get_or_create(page_id=page_id, defaults={"views": 1, "unsynced": int(unsynced)})
         if not created:
             # Another request created the row between our UPDATE and INSERT.
-            cls.objects.filter(page_id=page_id).update(views=F("views") + 1)
+            cls.objects.filter(page_id=page_id).update(views=F("views") + 1, unsynced=F("unsynced") + int(unsynced))
         return cls.count_for(page_id)
 
     @classmethod
