@@ -40,11 +40,31 @@ def _patch_cache_class(cls):
     cls._bench_counted = True
 
 
+def _patch_pipeline():
+    """The page cache reads a stored page and adds a view in one Redis pipeline
+    (core/page_cache.py): one round trip, counted as one call."""
+    from redis.client import Pipeline
+
+    if getattr(Pipeline, "_bench_counted", False):
+        return
+    original = Pipeline.execute
+
+    def counted(self, *args, **kwargs):
+        calls = getattr(_counts, "cache", None)
+        if calls is not None:
+            calls.append(f"pipeline {' + '.join(str(c[0][0]) for c in self.command_stack)}"[:120])
+        return original(self, *args, **kwargs)
+
+    Pipeline.execute = counted
+    Pipeline._bench_counted = True
+
+
 class CountMiddleware:
     def __init__(self, get_response):
         from django.core.cache import cache
 
         self.get_response = get_response
+        _patch_pipeline()
         _patch_cache_class(type(cache._connections[cache._alias]) if hasattr(cache, "_connections") else type(cache))
 
     def __call__(self, request):

@@ -5,17 +5,23 @@ from django.utils.translation import ngettext
 
 from blog import view_counts
 from blog.models import counts_as_view
-from core.page_cache import register_hole
+from core.page_cache import counted, register_hole
 
 
-@register_hole("article_views")
+def _counter(params) -> str | None:
+    return view_counts.key(params["page_id"]) if params["page_id"] is not None else None
+
+
+@register_hole("article_views", counter=_counter)
 def article_views(request, params) -> str:
-    """Counts this visitor's view (not previews, HEAD or editors) and shows the fresh count."""
+    """Counts this visitor's view (not previews, HEAD or editors) and shows the fresh count.
+
+    With Redis, a stored page's read has already added the view (`counted`)."""
     page_id = params["page_id"]
     if page_id is None:  # the preview of an article not saved yet
         views = 0
     elif counts_as_view(request):
-        views = view_counts.record(page_id)
+        views = view_counts.record(page_id, counted=counted(request, view_counts.key(page_id)))
     else:
         views = view_counts.current(page_id)
     # In Python, not a template: rendered on every request, stored page or not.

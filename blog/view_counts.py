@@ -3,11 +3,13 @@ path when the cache is Redis.
 
 With Redis (production), Redis keeps each article's running total
 (`blog:views:<id>`): a view is one atomic INCR, whose result is the count the
-page shows. `flush()` (the task `blog.tasks.flush_view_counts`, every minute)
-copies the totals to `BlogPageViews.views`, the count of record. A total that
-Redis does not have (the first view, or Redis restarted and lost it) starts
-from the database's, so a restart of Redis loses at most the views since the
-last flush.
+page shows; for a stored page, that INCR goes in the same round trip as the
+page's own read (core/page_cache.py, `counter=`). `flush()` (the task
+`blog.tasks.flush_view_counts`, every minute) copies the totals to
+`BlogPageViews.views`, the count of record. A total that Redis does not have
+(the first view, or Redis restarted and lost it) is made by the INCR and then
+given the database's count, so a restart of Redis loses at most the views
+since the last flush.
 
 While Redis is unreachable, a view is counted in the database instead
 (`BlogPageViews.record(unsynced=True)`), which also notes it in `unsynced`;
@@ -25,7 +27,8 @@ from django.db import transaction
 from blog.models import BlogPage, BlogPageViews
 
 
-def _key(page_id: int) -> str:
+def key(page_id: int) -> str:
+    """The cache key of the article's running total in Redis."""
     return f"blog:views:{page_id}"
 
 
@@ -38,37 +41,40 @@ def _of_record(page_id: int) -> tuple[int, int]:
     return row or (0, 0)
 
 
-def _add_to_total(page_id: int, amount: int, start: Callable[[], int]) -> int | None:
-    """Add `amount` to the article's total in Redis, or start the total at `start()` when
-    Redis has none; the new total, or None when Redis is unreachable."""
-    key = _key(page_id)
-    for _attempt in range(2):
-        try:
-            return cache.incr(key, amount)  # None: unreachable
-        except ValueError:  # Redis has no total for it
-            total = start()
-            if cache.add(key, total, None):
-                return total
-    return None
+def _started(page_id: int, total: int | None, amount: int, base: Callable[[], int]) -> int | None:
+    """`total` after adding `amount` to the article's total in Redis (INCRBY, which makes a
+    missing total 0 first). If that made the total (it equals `amount`; totals never hold
+    0), the database's views before `base()` join it: a total always starts from the record."""
+    if total != amount:
+        return total
+    extra = base()
+    if extra <= 0:
+        return total
+    grown = cache.incr(key(page_id), extra, ignore_key_check=True)
+    # Redis went away in between: the flush raises its total to the record's.
+    return grown if grown is not None else total + extra
 
 
-def record(page_id: int) -> int:
-    """Count one view of the article; its new total."""
+def record(page_id: int, *, counted: int | None = None) -> int:
+    """Count one view of the article; its new total. `counted`: the total after the
+    page cache's read already added this view in Redis (core.page_cache.counted)."""
     if not _in_redis():
         return BlogPageViews.record(page_id)
+    if counted is None:
+        counted = cache.incr(key(page_id), ignore_key_check=True)  # None: Redis is unreachable
 
-    def start() -> int:
+    def base() -> int:
         views, unsynced = _of_record(page_id)
-        return views - unsynced + 1  # the flush adds `unsynced`
+        return views - unsynced  # the flush adds `unsynced`
 
-    total = _add_to_total(page_id, 1, start)
+    total = _started(page_id, counted, 1, base)
     return total if total is not None else BlogPageViews.record(page_id, unsynced=True)
 
 
 def current(page_id: int) -> int:
     """The article's total, without counting a view."""
     views, unsynced = _of_record(page_id)
-    total = cache.get(_key(page_id)) if _in_redis() else None
+    total = cache.get(key(page_id)) if _in_redis() else None
     return views if total is None else max(views, total + unsynced)
 
 
@@ -80,20 +86,28 @@ def flush() -> int:
     for page_id in BlogPageViews.objects.filter(unsynced__gt=0).values_list("page_id", flat=True):
         with transaction.atomic():
             row = BlogPageViews.objects.select_for_update().get(page_id=page_id)
-            # No total in Redis: it starts from `views`, which holds these.
-            if _add_to_total(page_id, row.unsynced, lambda row=row: row.views) is None:
+            total = cache.incr(key(page_id), row.unsynced, ignore_key_check=True)
+            if _started(page_id, total, row.unsynced, lambda row=row: row.views - row.unsynced) is None:
                 return 0  # unreachable again: the next flush
             row.unsynced = 0
             row.save(update_fields=["unsynced"])
-    found = cache.get_many([_key(page_id) for page_id in BlogPage.objects.values_list("pk", flat=True)])
-    totals = {int(key.rsplit(":", 1)[1]): total for key, total in found.items()}
-    stored = dict(BlogPageViews.objects.filter(page_id__in=totals).values_list("page_id", "views"))
+    found = cache.get_many([key(page_id) for page_id in BlogPage.objects.values_list("pk", flat=True)])
+    totals = {int(name.rsplit(":", 1)[1]): total for name, total in found.items()}
+    stored = {
+        page_id: (views, unsynced)
+        for page_id, views, unsynced in BlogPageViews.objects.filter(page_id__in=totals).values_list(
+            "page_id", "views", "unsynced"
+        )
+    }
     BlogPageViews.objects.bulk_create(
         [BlogPageViews(page_id=page_id) for page_id in totals if page_id not in stored], ignore_conflicts=True
     )
     written = 0
     for page_id, total in totals.items():
-        if total > stored.get(page_id, 0):
+        views, unsynced = stored.get(page_id, (0, 0))
+        if total > views:
             # Never lower the count: a view may be counted in the database meanwhile.
             written += BlogPageViews.objects.filter(page_id=page_id, views__lt=total).update(views=total)
+        elif total < views - unsynced:  # a total started while Redis went away: raise it to the record
+            cache.incr(key(page_id), views - unsynced - total, ignore_key_check=True)
     return written

@@ -41,13 +41,15 @@ import django
 import wagtail
 from django.conf import settings
 from django.contrib.staticfiles.storage import staticfiles_storage
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.core.signals import setting_changed
 from django.db import transaction
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
+from django_redis.cache import RedisCache
+from redis.exceptions import RedisError
 
 from core.local_cache import LocalLRU
 
@@ -58,24 +60,36 @@ _OPEN, _SPLIT, _CLOSE = "\ue000", "\ue001", "\ue002"  # private-use characters a
 _HOLE_RE = re.compile(f"{_OPEN}([^{_SPLIT}]*){_SPLIT}(.*?){_CLOSE}", re.DOTALL)
 _PAGE_QUERY_RE = re.compile(r"page=\d{1,4}")
 _PAGE_PREFIXES = tuple(f"/{code}/" for code, _name in settings.LANGUAGES)
+_COUNTED = "counted"
 
 # Pages this process served, by page key; each carries the version it was stored under.
 _local_pages = LocalLRU(maxsize=256)
 
 Filler = Callable[[HttpRequest, dict], str]
+Counter = Callable[[dict], str | None]
 _fillers: dict[str, Filler] = {}
+_counters: dict[str, Counter] = {}
 _prefetch: set[str] = set()
 
 
-def register_hole(name: str, *, prefetch: Iterable[str] = ()) -> Callable[[Filler], Filler]:
+def register_hole(
+    name: str, *, prefetch: Iterable[str] = (), counter: Counter | None = None
+) -> Callable[[Filler], Filler]:
     """Register the function that renders the hole `name`: f(request, params) -> HTML.
 
     `prefetch` names cache keys the hole reads: on a hit they come in the page's
-    own `get_many`, and `prefetched(request, key)` gives them to the filler."""
+    own `get_many`, and `prefetched(request, key)` gives them to the filler.
+
+    `counter(params)` names a Redis counter the hole adds one to on every
+    visitor's view (an article's views): when this process holds the page, the
+    page's read increments it in the same round trip, and `counted(request,
+    key)` gives the filler the new value (else None: the filler counts)."""
 
     def decorator(func: Filler) -> Filler:
         _fillers[name] = func
         _prefetch.update(prefetch)
+        if counter is not None:
+            _counters[name] = counter
         return func
 
     return decorator
@@ -84,6 +98,36 @@ def register_hole(name: str, *, prefetch: Iterable[str] = ()) -> Callable[[Fille
 def prefetched(request, key: str, default=None):
     """A value read with the page (a prefetch key), else `default` (then the filler reads it itself)."""
     return getattr(request, "_page_cache_found", {}).get(key, default)
+
+
+def counted(request, key: str) -> int | None:
+    """The counter `key` after the page's read added this view to it, or None if it did not."""
+    return getattr(request, "_page_cache_found", {}).get((_COUNTED, key))
+
+
+def _read(keys: list[str], entry: dict | None) -> dict:
+    """The page's one cache round trip: the values of `keys` and, with Redis,
+    the counters of `entry`'s holes incremented (under (_COUNTED, key))."""
+    counters = [
+        key
+        for part in (entry["parts"] if entry else ())
+        if not isinstance(part, str) and part[0] in _counters and (key := _counters[part[0]](part[1]))
+    ]
+    backend = caches["default"]
+    if not counters or not isinstance(backend, RedisCache):
+        return cache.get_many(keys)
+    client = backend.client
+    pipe = client.get_client(write=True).pipeline(transaction=False)
+    pipe.mget([client.make_key(key) for key in keys])
+    for key in counters:
+        pipe.incr(client.make_key(key))
+    try:
+        values, *counts = pipe.execute()
+    except RedisError:
+        return {}  # as django-redis ignores an outage: a miss, and the holes count
+    found = {key: client.decode(value) for key, value in zip(keys, values, strict=True) if value is not None}
+    found.update({(_COUNTED, key): count for key, count in zip(counters, counts, strict=True)})
+    return found
 
 
 def hole(request, name: str, **params) -> str:
@@ -193,7 +237,7 @@ class PageCacheMiddleware:
         key = _page_key(request)
         local = _local_pages.get(key)
         # The stored page itself is fetched only when this process has no copy.
-        found = cache.get_many([VERSION_KEY, *_prefetch] if local else [key, VERSION_KEY, *_prefetch])
+        found = _read([VERSION_KEY, *_prefetch] if local else [key, VERSION_KEY, *_prefetch], local)
         request._page_cache_found = found
         version = found.get(VERSION_KEY)
         for entry in (local, found.get(key)):

@@ -7,7 +7,10 @@ import re
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django_q.models import Schedule
+from redis.client import Pipeline, Redis
 
 from blog import view_counts
 from blog.models import BlogPageViews
@@ -40,6 +43,27 @@ def test_views_are_counted_in_redis_and_flushed_to_the_database(client, blog_ind
     assert flush_view_counts() == 0  # nothing new
     assert shown_views(client, article.url) == 4
     assert Schedule.objects.get(func="blog.tasks.flush_view_counts").minutes == 1
+
+
+def test_a_stored_article_is_one_round_trip_to_redis_and_no_sql(client, blog_index, monkeypatch):
+    article = publish_article(blog_index)
+    for _ in range(2):
+        client.get(article.url)  # stored, then held by this process
+    trips = []
+
+    def spy(method, name):
+        def wrapped(self, *args, **kwargs):
+            trips.append(name)
+            return method(self, *args, **kwargs)
+
+        return wrapped
+
+    monkeypatch.setattr(Redis, "execute_command", spy(Redis.execute_command, "command"))
+    monkeypatch.setattr(Pipeline, "execute", spy(Pipeline.execute, "pipeline"))
+    with CaptureQueriesContext(connection) as sql:
+        assert shown_views(client, article.url) == 3
+    assert trips == ["pipeline"]  # the page's values and the INCR together
+    assert sql.captured_queries == []
 
 
 def test_a_total_lost_by_redis_starts_again_from_the_database(client, blog_index):
