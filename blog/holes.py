@@ -4,12 +4,12 @@ from django.utils.html import format_html
 from django.utils.translation import ngettext
 
 from blog import view_counts
-from blog.models import counts_as_view
+from blog.models import BlogPageViews, counts_as_view, views_key
 from core.page_cache import counted, register_hole
 
 
 def _counter(params) -> str | None:
-    return view_counts.key(params["page_id"]) if params["page_id"] is not None else None
+    return views_key(params["page_id"]) if params["page_id"] is not None else None
 
 
 @register_hole("article_views", counter=_counter)
@@ -21,9 +21,9 @@ def article_views(request, params) -> str:
     if page_id is None:  # the preview of an article not saved yet
         views = 0
     elif counts_as_view(request):
-        views = view_counts.record(page_id, counted=counted(request, view_counts.key(page_id)))
+        views = view_counts.record(page_id, counted=counted(request, views_key(page_id)))
     else:
-        views = view_counts.current(page_id)
+        views = BlogPageViews.current(page_id)
     # In Python, not a template: rendered on every request, stored page or not.
     text = ngettext("%(counter)s view", "%(counter)s views", views) % {"counter": views}
     return format_html('<p class="text-muted small" data-testid="views">{}</p>', text)

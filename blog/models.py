@@ -13,6 +13,8 @@ article_cache; signals -> models."""
 import hashlib
 import random
 
+from django.conf import settings
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import connection, models
 from django.db.models import F
@@ -130,10 +132,7 @@ class BlogPage(CachedPage, Page):
     # hole (blog.holes), on every request, whether the rest of the page is stored or not.
 
     def view_count(self) -> int:
-        # blog.view_counts builds on these models: imported when asked, not at load.
-        from blog import view_counts
-
-        return view_counts.current(self.pk) if self.pk else 0
+        return BlogPageViews.current(self.pk) if self.pk else 0
 
     @classmethod
     def published_entries(cls) -> list[article_cache.ArticleEntry]:
@@ -193,6 +192,16 @@ def counts_as_view(request) -> bool:
     return not (user is not None and user.is_authenticated and user.has_perm("wagtailadmin.access_admin"))
 
 
+def views_key(page_id: int) -> str:
+    """The cache key of an article's running view total in Redis (blog/view_counts.py)."""
+    return f"blog:views:{page_id}"
+
+
+def views_in_redis() -> bool:
+    """Whether the running totals live in Redis: they do when the cache is Redis."""
+    return "django_redis" in settings.CACHES["default"]["BACKEND"]
+
+
 class BlogPageViews(models.Model):
     """How many times visitors have read an article; updated only with `views = views + 1`."""
 
@@ -243,6 +252,14 @@ class BlogPageViews(models.Model):
             # Another request created the row between our UPDATE and INSERT.
             cls.objects.filter(page_id=page_id).update(views=F("views") + 1, unsynced=F("unsynced") + int(unsynced))
         return cls.count_for(page_id)
+
+    @classmethod
+    def current(cls, page_id: int) -> int:
+        """The article's total, without counting a view: with Redis, its running total
+        plus the views counted here while it was unreachable (blog/view_counts.py)."""
+        views, unsynced = cls.objects.filter(page_id=page_id).values_list("views", "unsynced").first() or (0, 0)
+        total = cache.get(views_key(page_id)) if views_in_redis() else None
+        return views if total is None else max(views, total + unsynced)
 
     @classmethod
     def count_for(cls, page) -> int:

@@ -20,20 +20,10 @@ With the database cache (development, tests), a view is one UPDATE ... RETURNING
 
 from collections.abc import Callable
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
-from blog.models import BlogPage, BlogPageViews
-
-
-def key(page_id: int) -> str:
-    """The cache key of the article's running total in Redis."""
-    return f"blog:views:{page_id}"
-
-
-def _in_redis() -> bool:
-    return "django_redis" in settings.CACHES["default"]["BACKEND"]
+from blog.models import BlogPage, BlogPageViews, views_in_redis, views_key
 
 
 def _of_record(page_id: int) -> tuple[int, int]:
@@ -50,7 +40,7 @@ def _started(page_id: int, total: int | None, amount: int, base: Callable[[], in
     extra = base()
     if extra <= 0:
         return total
-    grown = cache.incr(key(page_id), extra, ignore_key_check=True)
+    grown = cache.incr(views_key(page_id), extra, ignore_key_check=True)
     # Redis went away in between: the flush raises its total to the record's.
     return grown if grown is not None else total + extra
 
@@ -58,10 +48,10 @@ def _started(page_id: int, total: int | None, amount: int, base: Callable[[], in
 def record(page_id: int, *, counted: int | None = None) -> int:
     """Count one view of the article; its new total. `counted`: the total after the
     page cache's read already added this view in Redis (core.page_cache.counted)."""
-    if not _in_redis():
+    if not views_in_redis():
         return BlogPageViews.record(page_id)
     if counted is None:
-        counted = cache.incr(key(page_id), ignore_key_check=True)  # None: Redis is unreachable
+        counted = cache.incr(views_key(page_id), ignore_key_check=True)  # None: Redis is unreachable
 
     def base() -> int:
         views, unsynced = _of_record(page_id)
@@ -71,27 +61,20 @@ def record(page_id: int, *, counted: int | None = None) -> int:
     return total if total is not None else BlogPageViews.record(page_id, unsynced=True)
 
 
-def current(page_id: int) -> int:
-    """The article's total, without counting a view."""
-    views, unsynced = _of_record(page_id)
-    total = cache.get(key(page_id)) if _in_redis() else None
-    return views if total is None else max(views, total + unsynced)
-
-
 def flush() -> int:
     """Add to Redis the views counted in the database while it was unreachable, then
     copy Redis's totals to the database; the number of articles whose count changed."""
-    if not _in_redis():
+    if not views_in_redis():
         return 0
     for page_id in BlogPageViews.objects.filter(unsynced__gt=0).values_list("page_id", flat=True):
         with transaction.atomic():
             row = BlogPageViews.objects.select_for_update().get(page_id=page_id)
-            total = cache.incr(key(page_id), row.unsynced, ignore_key_check=True)
+            total = cache.incr(views_key(page_id), row.unsynced, ignore_key_check=True)
             if _started(page_id, total, row.unsynced, lambda row=row: row.views - row.unsynced) is None:
                 return 0  # unreachable again: the next flush
             row.unsynced = 0
             row.save(update_fields=["unsynced"])
-    found = cache.get_many([key(page_id) for page_id in BlogPage.objects.values_list("pk", flat=True)])
+    found = cache.get_many([views_key(page_id) for page_id in BlogPage.objects.values_list("pk", flat=True)])
     totals = {int(name.rsplit(":", 1)[1]): total for name, total in found.items()}
     stored = {
         page_id: (views, unsynced)
@@ -109,5 +92,5 @@ def flush() -> int:
             # Never lower the count: a view may be counted in the database meanwhile.
             written += BlogPageViews.objects.filter(page_id=page_id, views__lt=total).update(views=total)
         elif total < views - unsynced:  # a total started while Redis went away: raise it to the record
-            cache.incr(key(page_id), views - unsynced - total, ignore_key_check=True)
+            cache.incr(views_key(page_id), views - unsynced - total, ignore_key_check=True)
     return written

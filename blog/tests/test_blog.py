@@ -42,7 +42,7 @@ def test_each_visit_adds_one_view_and_shows_the_exact_count(client, make_article
 def test_head_requests_do_not_count(client, make_article):
     article = make_article()
     assert client.head(article.url).status_code == 200
-    assert view_counts.current(article.pk) == 0
+    assert BlogPageViews.current(article.pk) == 0
 
 
 def test_previews_and_drafts_in_the_editor_do_not_count(client, editor, make_article):
@@ -60,7 +60,7 @@ def test_previews_and_drafts_in_the_editor_do_not_count(client, editor, make_art
     assert "Preview title" in response.content.decode()
     # The editor reading the live site is not a visitor either.
     client.get(article.url)
-    assert view_counts.current(article.pk) == 1
+    assert BlogPageViews.current(article.pk) == 1
 
 
 def test_preview_of_a_new_article_before_it_is_saved(client, editor, blog_index):
@@ -133,7 +133,7 @@ def test_draft_articles_are_not_served_and_not_counted(client, blog_index):
     blog_index.add_child(instance=draft)
     draft.unpublish()
     assert client.get("/en/blog/draft/").status_code == 404
-    assert view_counts.current(draft.pk) == 0
+    assert BlogPageViews.current(draft.pk) == 0
 
 
 def test_index_lists_newest_first_with_pages(client, make_article):

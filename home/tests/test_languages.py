@@ -4,7 +4,7 @@ made with copy_for_translation, each with its own articles, view counts and cach
 import pytest
 from wagtail.models import Locale
 
-from blog import view_counts
+from blog.models import BlogPageViews
 from blog.tests.fixtures import publish_article
 from mailings.tests.factories import ClientFactory, MailingFactory
 
@@ -91,7 +91,7 @@ def test_each_translation_keeps_its_own_view_count(client, blog_index, blog_ru, 
     for _ in range(3):
         client.get(article.url)
     client.get(translation.url)
-    assert (view_counts.current(article.pk), view_counts.current(translation.pk)) == (3, 1)
+    assert (BlogPageViews.current(article.pk), BlogPageViews.current(translation.pk)) == (3, 1)
     html = client.get(translation.url).content.decode()
     assert "2 просмотра" in html
 
