@@ -32,9 +32,9 @@ def _of_record(page_id: int) -> tuple[int, int]:
 
 
 def _started(page_id: int, total: int | None, amount: int, base: Callable[[], int]) -> int | None:
-    """`total` after adding `amount` to the article's total in Redis (INCRBY, which makes a
-    missing total 0 first). If that made the total (it equals `amount`; totals never hold
-    0), the database's views before `base()` join it: a total always starts from the record."""
+    """`total`, the article's total in Redis after an INCRBY of `amount`. An INCRBY on a
+    missing total starts it at 0, so a total equal to `amount` was just made (a total is
+    never 0): it gets the database's count, `base()`, added. A total always starts from the record."""
     if total != amount:
         return total
     extra = base()
