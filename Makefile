@@ -56,7 +56,7 @@ format: $(VENV)/.dev-installed
 	$(BIN)/ruff format .
 
 test: lint
-	$(BIN)/pytest -m "not browser and not service and not spamfilter" $(PYTEST_ARGS)
+	$(BIN)/pytest -m "not browser and not service and not spamfilter" -n auto $(PYTEST_ARGS)
 
 # Send throughput against a bare loop and django-post-office (README "Throughput"), e.g.
 # `make bench-send BENCH_ARGS="--db sqlite --quick"`; PostgreSQL from BENCH_DATABASE_URL.

@@ -148,6 +148,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and task broker ----------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
+_xdist_worker = env("PYTEST_XDIST_WORKER", default="")
+if REDIS_URL and _xdist_worker:
+    # Tests in parallel (pytest-xdist, .ci/run): each process its own Redis database,
+    # as pytest-django gives each its own test database, since tests clear the cache.
+    _parts = urlsplit(REDIS_URL)
+    _db = int(_parts.path.strip("/") or 0) + int(_xdist_worker.removeprefix("gw"))
+    REDIS_URL = urlunsplit(_parts._replace(path=f"/{_db}"))
 if REDIS_URL:
     CACHES = {
         "default": {

@@ -30,7 +30,9 @@ def _reload_urls():
 
 def run_settings(code="print('started')", **env_vars):
     """A fresh process whose settings read `env_vars` (DJANGO_DEBUG unset unless given)."""
-    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_DEBUG", "DJANGO_SECRET_KEY", *ADDRESS_VARS}}
+    # Nor the test process's pytest-xdist worker name, which gives each worker its own Redis database.
+    unset = {"DJANGO_DEBUG", "DJANGO_SECRET_KEY", "PYTEST_XDIST_WORKER", *ADDRESS_VARS}
+    env = {k: v for k, v in os.environ.items() if k not in unset}
     env.update(DJANGO_SETTINGS_MODULE="mailsite.settings", **env_vars)
     return subprocess.run(
         [sys.executable, "-c", f"import django; django.setup(); {code}"],
