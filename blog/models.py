@@ -254,10 +254,15 @@ class BlogPageViews(models.Model):
         return cls.count_for(page_id)
 
     @classmethod
+    def of_record(cls, page_id: int) -> tuple[int, int]:
+        """The article's (views, unsynced) in this table; (0, 0) before its first view."""
+        return cls.objects.filter(page_id=page_id).values_list("views", "unsynced").first() or (0, 0)
+
+    @classmethod
     def current(cls, page_id: int) -> int:
         """The article's total, without counting a view: with Redis, its running total
         plus the views counted here while it was unreachable (blog/view_counts.py)."""
-        views, unsynced = cls.objects.filter(page_id=page_id).values_list("views", "unsynced").first() or (0, 0)
+        views, unsynced = cls.of_record(page_id)
         total = cache.get(views_key(page_id)) if views_in_redis() else None
         return views if total is None else max(views, total + unsynced)
 

@@ -26,11 +26,6 @@ from django.db import transaction
 from blog.models import BlogPage, BlogPageViews, views_in_redis, views_key
 
 
-def _of_record(page_id: int) -> tuple[int, int]:
-    row = BlogPageViews.objects.filter(page_id=page_id).values_list("views", "unsynced").first()
-    return row or (0, 0)
-
-
 def _started(page_id: int, total: int | None, amount: int, base: Callable[[], int]) -> int | None:
     """`total`, the article's total in Redis after an INCRBY of `amount`. An INCRBY on a
     missing total starts it at 0, so a total equal to `amount` was just made (a total is
@@ -54,7 +49,7 @@ def record(page_id: int, *, counted: int | None = None) -> int:
         counted = cache.incr(views_key(page_id), ignore_key_check=True)  # None: Redis is unreachable
 
     def base() -> int:
-        views, unsynced = _of_record(page_id)
+        views, unsynced = BlogPageViews.of_record(page_id)
         return views - unsynced  # the flush adds `unsynced`
 
     total = _started(page_id, counted, 1, base)

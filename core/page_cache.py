@@ -263,17 +263,16 @@ class PageCacheMiddleware:
         if _OPEN in text:
             parts, html = _split(text)
             response.content = html
-        if parts is not None and self._storable(request, response, parts):
+        if parts is not None and self._storable(response, parts):
             entry = {"version": version, "parts": parts, "content_type": response["Content-Type"]}
             cache.set(key, entry, PAGE_TTL)
             _local_pages.set(key, entry)
         return response
 
     @staticmethod
-    def _storable(request, response, parts) -> bool:
+    def _storable(response, parts) -> bool:
         return (
-            getattr(request, "_page_cache_page", False)
-            and response.status_code == 200
+            response.status_code == 200
             and response["Content-Type"].startswith("text/html")
             and not response.cookies
             # A stored token would be handed to every visitor.
