@@ -410,6 +410,9 @@ MAILINGS_MAX_ERRORS_IN_A_ROW = env.int("MAILINGS_MAX_ERRORS_IN_A_ROW", default=5
 MAILINGS_ASYNC_COMMIT = env.bool("MAILINGS_ASYNC_COMMIT", default=False)
 # Send MAIL, RCPT and DATA in one write when the mail server offers PIPELINING (RFC 2920).
 MAILINGS_SMTP_PIPELINING = env.bool("MAILINGS_SMTP_PIPELINING", default=True)
+# SMTP connections a sending turn keeps open and sends over in rounds (with PIPELINING): a round's
+# attempts share one commit. After a crash, at most one message per connection is sent twice.
+MAILINGS_SMTP_CONNECTIONS = env.int("MAILINGS_SMTP_CONNECTIONS", default=2)
 # Names this machine on each attempt ("node:pid"); defaults to the host name.
 MAILINGS_NODE_NAME = env("MAILINGS_NODE_NAME", default="")
 

@@ -1,5 +1,13 @@
 """Sending a claimed chunk of a run, and the next ones of a turn
-(engine.turns), over one SMTP connection.
+(engine.turns), over up to MAILINGS_SMTP_CONNECTIONS SMTP connections.
+
+With PIPELINING the messages go out in rounds, one per connection: each
+message's body is sent without its final "." line; once the journal has the
+previous round's attempts (one commit), the round's "." lines go out, their
+replies are read, and the round's attempts are sent to the journal as one
+write, committed while the next round is rendered and sent. So after a crash
+at most one message per connection repeats, and a round of n messages waits
+for one commit, not n. Without PIPELINING: one connection, one message at a time.
 
 Everything but the journal (delivery states, run counters, heartbeats) is
 written in batches, every MAILINGS_FLUSH_EVERY messages or
@@ -7,7 +15,6 @@ MAILINGS_CHECK_SECONDS; between messages the chunk checks that the run is
 still wanted.
 """
 
-import contextlib
 import logging
 import os
 import socket
@@ -66,6 +73,9 @@ class ChunkSender:
         self.token = token
         self.rows = rows
         self.transport = transport or get_transport()
+        self.lanes = [self.transport]  # the SMTP connections, opened as rounds need them
+        self.loaded: list[tuple[object, Claimed]] = []  # (connection, row): body sent, final "." not yet
+        self.announced: dict[int, object] = {}  # delivery id -> the connection its envelope went out on
         self.progress = progress
         self.result = ChunkResult(run_id=run.pk, claimed=len(rows))
         self.sent_by = worker_name()
@@ -75,10 +85,11 @@ class ChunkSender:
         self.buffer: list[tuple[Claimed, Outcome]] = []
         self.connect_failures = 0
         self.errors_in_a_row = 0
+        self.last_error = ""
         self.cleared_deferral = False
         self.journal = InlineJournal(run.pk)  # replaced by a worker's journal in send_all
 
-    # The journal: one INSERT per message, right after the reply.
+    # The journal: an attempt per message, a round's sent as one write.
     def record(self, row: Claimed, outcome: Outcome) -> None:
         params = (
             self.mailing.pk,
@@ -92,12 +103,18 @@ class ChunkSender:
             outcome.reply[:2000],
             self.sent_by,
         )
-        self.journal.write(params, row.email)
+        self.journal.add(params, row.email)
         self.buffer.append((row, outcome))
+
+    def ready(self) -> None:
+        """Before a message can be accepted: every earlier attempt is on record."""
+        self.journal.send()
+        self.journal.wait()
 
     def flush(self, *, heartbeat: bool = False) -> None:
         """Batch the delivery states and run counters for the buffered outcomes."""
-        self.journal.wait()  # no delivery is marked before its attempt is on record
+        self.fire()  # the messages begun are ended and recorded first
+        self.ready()  # no delivery is marked before its attempt is on record
         now = timezone.now()
         sent, updates, bounces = [], [], []
         n_failed = 0
@@ -235,14 +252,14 @@ class ChunkSender:
                     self.token, self.rows = claimed
                     self.result.claimed += len(self.rows)
             finally:
-                self.transport.close()
+                for lane in self.lanes:
+                    lane.close()
         return self.result
 
     def _send_rows(self, rows: list[Claimed]) -> bool:
         """True when every row was sent; False when the chunk ended early
         (stopped, paused, deferred, waiting: the rest is given back or skipped)."""
         check_every = settings.MAILINGS_CHECK_SECONDS
-        flush_every = settings.MAILINGS_FLUSH_EVERY
         i = 0
         while i < len(rows):
             if stop_requested():
@@ -263,69 +280,143 @@ class ChunkSender:
             if not self.within_limits(rows[i:]):
                 return False
             row = rows[i]
-            if not self.transport.connected:
-                opened = self.transport.open()
+            lane = self.lane_for(row)
+            if lane is None:
+                # Every connection has a message waiting for its final ".": end the round.
+                if not self.keep_going(self.fire(rows[i:]), rows[i:]):
+                    return False
+                lane = self.lane_for(row)
+            if not lane.connected:
+                opened = lane.open()
                 if not opened.ok:
                     if not self.connect_failed(row, opened, rows[i + 1 :]):
                         return False
                     i += 1
                     continue
-            outcome = self.send_one(row, rows[i + 1] if i + 1 < len(rows) else None)
+            outcome = self.begin(lane, row)
+            i += 1
+            if outcome is None:
+                self.loaded.append((lane, row))
+                continue
+            self.record(row, outcome)
             if outcome.fault == Fault.UNAVAILABLE:
                 # The connection was lost and cannot be reopened.
-                self.record(row, outcome)
-                self.defer(outcome.reply, rows[i + 1 :])
+                self.defer(outcome.reply, rows[i:])
                 return False
-            self.record(row, outcome)
+            self.journal.send()
             if outcome.ok:
                 self.connect_failures = 0
-            i += 1
-            if self.errors_in_a_row >= settings.MAILINGS_MAX_ERRORS_IN_A_ROW:
-                # A bug, not a recipient: stop the run and say why, rather than fail everyone.
-                n = self.errors_in_a_row
-                reason = ngettext(
-                    "Stopped: %(n)s message in a row failed with an error. The last one: %(error)s",
-                    "Stopped: %(n)s messages in a row failed with an error. The last one: %(error)s",
-                    n,
-                )
-                self.stop(reason % {"n": n, "error": outcome.reply}, rows[i:])
-                return False
             if self.progress is not None:
                 self.progress(1)
-            if len(self.buffer) >= flush_every:
-                self.flush()
+            if not self.keep_going(1, rows[i:]):
+                return False
+        return self.keep_going(self.fire(), [])
+
+    def keep_going(self, done: int, rest: list[Claimed]) -> bool:
+        """After `done` more messages: stop the run on too many errors in a row; flush now and then."""
+        if self.errors_in_a_row >= settings.MAILINGS_MAX_ERRORS_IN_A_ROW:
+            # A bug, not a recipient: stop the run and say why, rather than fail everyone.
+            n = self.errors_in_a_row
+            reason = ngettext(
+                "Stopped: %(n)s message in a row failed with an error. The last one: %(error)s",
+                "Stopped: %(n)s messages in a row failed with an error. The last one: %(error)s",
+                n,
+            )
+            self.stop(reason % {"n": n, "error": self.last_error}, rest)
+            return False
+        if done and len(self.buffer) >= settings.MAILINGS_FLUSH_EVERY:
+            self.flush()
         return True
 
-    def send_one(self, row: Claimed, upcoming: Claimed | None = None) -> Outcome:
-        """Build and send one message; the upcoming row's envelope may go out
-        with its end (SMTPTransport.send's `then`). Whatever goes wrong in
-        doing so is this recipient's permanent failure with a readable reason,
-        never an exception out of the chunk (the database's own errors excepted)."""
+    def lane_for(self, row: Claimed):
+        """The connection to send `row` on: the one its envelope was announced
+        on, a free one, or a new one; None when every connection has a message
+        begun (the round must be ended first)."""
+        busy = [lane for lane, _row in self.loaded]
+        lane = self.announced.pop(row.id, None)
+        if lane is not None and lane not in busy:
+            return lane
+        reserved = list(self.announced.values())
+        free = [lane for lane in self.lanes if lane not in busy]
+        for lane in free:
+            if lane not in reserved:
+                return lane
+        if len(self.lanes) < settings.MAILINGS_SMTP_CONNECTIONS and self.lanes[0].pipelining:
+            self.lanes.append(get_transport())
+            return self.lanes[-1]
+        # An announcement that will not be followed: that connection starts afresh.
+        return free[0] if free else None
+
+    def begin(self, lane, row: Claimed) -> Outcome | None:
+        """Build a message and send all of it but its final "." line (None), or
+        its outcome if it ended before (without PIPELINING: all of it).
+        Whatever goes wrong in doing so is this recipient's permanent failure
+        with a readable reason, never an exception out of the chunk (the
+        database's own errors excepted)."""
         try:
             address, smtputf8 = smtp_address(row.email)
         except ValueError as exc:
             return Outcome(Fault.PERMANENT, None, str(exc))
-        then = None
-        if upcoming is not None:
-            with contextlib.suppress(ValueError):  # an address that cannot be sent is not announced
-                then = (self.envelope_from, *smtp_address(upcoming.email))
         key = f"r{self.run.pk}.d{row.id}"
         try:
-            render = self.template.render if self.transport.wants_bytes else self.template.render_message
+            render = self.template.render if lane.wants_bytes else self.template.render_message
             payload = render(email=address, name=row.name, client_id=row.client_id, key=key)
-            # The previous attempt is on record before this message can be accepted.
-            outcome = self.transport.send(
-                self.envelope_from, address, payload, before_data=self.journal.wait, smtputf8=smtputf8, then=then
-            )
+            # Without PIPELINING, the previous attempt is on record before this message can be accepted.
+            outcome = lane.begin(self.envelope_from, address, payload, before_data=self.ready, smtputf8=smtputf8)
         except DatabaseError:
             raise
         except Exception as exc:
             logger.exception("Run %s: the message to %s failed with an error", self.run.pk, row.email)
-            self.transport.close()  # the SMTP conversation may be half-way: start the next one afresh
-            self.errors_in_a_row += 1
-            return Outcome(Fault.PERMANENT, None, _("error: %(error)s") % {"error": describe(exc)})
+            return self.failed_with(lane, exc)
         self.errors_in_a_row = 0
         return outcome
+
+    def fire(self, upcoming: list[Claimed] = ()) -> int:
+        """End the round: once every earlier attempt is on record, the final
+        "." line of each message begun, with the envelope of the message that
+        connection sends next (`upcoming`, in order); then their replies,
+        recorded and sent to the journal as one write. How many were ended."""
+        if not self.loaded:
+            return 0
+        loaded, self.loaded = self.loaded, []
+        try:
+            self.ready()
+        except BaseException:
+            for lane, _row in loaded:
+                lane.abandon()  # not accepted: the messages were not sent
+            raise
+        for lane, next_row in zip([lane for lane, _row in loaded], [*upcoming, *[None] * len(loaded)], strict=False):
+            lane.end(self.announce(next_row, lane))
+        for lane, row in loaded:
+            try:
+                outcome = lane.reply()
+            except Exception as exc:
+                logger.exception("Run %s: the message to %s failed with an error", self.run.pk, row.email)
+                outcome = self.failed_with(lane, exc)
+            self.record(row, outcome)
+            if outcome.ok:
+                self.connect_failures = 0
+            if self.progress is not None:
+                self.progress(1)
+        self.journal.send()
+        return len(loaded)
+
+    def announce(self, row: Claimed | None, lane):
+        """The envelope to announce for `row` on `lane` (None: nothing to announce)."""
+        if row is None:
+            return None
+        try:
+            address, smtputf8 = smtp_address(row.email)
+        except ValueError:
+            return None  # an address that cannot be sent is not announced
+        self.announced[row.id] = lane
+        return (self.envelope_from, address, smtputf8)
+
+    def failed_with(self, lane, exc: Exception) -> Outcome:
+        lane.close()  # the SMTP conversation may be half-way: start the next one afresh
+        self.errors_in_a_row += 1
+        self.last_error = _("error: %(error)s") % {"error": describe(exc)}
+        return Outcome(Fault.PERMANENT, None, self.last_error)
 
     def connect_failed(self, row: Claimed, outcome: Outcome, rest: list[Claimed]) -> bool:
         """A connection could not be opened. Unreachable: defer the run. A 4xx

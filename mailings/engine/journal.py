@@ -1,11 +1,12 @@
-"""The attempt journal: one committed INSERT per message, sent right after the reply.
+"""The attempt journal: every attempt committed before the next message on its connection can be accepted.
 
-Each Attempt is committed before the next message can be accepted (its final
-"." line goes out only then), and a unique
-constraint allows one success per (run, client). A worker killed mid-chunk
-leaves claims that go stale; they are settled from the journal (a success on
-record means sent), so only the one message that was on the wire when the
-worker died can be sent twice.
+A chunk adds the outcomes it has (`add`), sends them as one write (`send`:
+the replies of a round, one per SMTP connection, engine.chunks) and waits for
+the commit (`wait`) before any further message's final "." line goes out. A
+unique constraint allows one success per (run, client). A worker killed
+mid-chunk leaves claims that go stale; they are settled from the journal (a
+success on record means sent), so only the message that was on the wire on
+each of its connections when the worker died can be sent twice.
 """
 
 import logging
@@ -81,11 +82,19 @@ class InlineJournal:
     def __enter__(self):
         return self
 
-    def write(self, params, email) -> None:
+    def add(self, params, email) -> None:
         ATTEMPT_INSERT.execute(params, email, self.run_id)
+
+    def send(self) -> None:
+        pass
 
     def wait(self) -> None:
         pass
+
+    def write(self, params, email) -> None:
+        """One attempt, sent at once."""
+        self.add(params, email)
+        self.send()
 
     def __exit__(self, *exc):
         return None
@@ -103,6 +112,7 @@ class ThreadedJournal(InlineJournal):
         super().__init__(run_id)
         self.pool = None
         self.pending = None
+        self.rows = []
 
     def __enter__(self):
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="journal")
@@ -119,9 +129,19 @@ class ThreadedJournal(InlineJournal):
         finally:
             connection.close()
 
-    def write(self, params, email) -> None:
+    def add(self, params, email) -> None:
+        self.rows.append((params, email))
+
+    def send(self) -> None:
+        if not self.rows:
+            return
         self.wait()
-        self.pending = self.pool.submit(ATTEMPT_INSERT.execute, params, email, self.run_id)
+        rows, self.rows = self.rows, []
+        self.pending = self.pool.submit(self._insert, rows)
+
+    def _insert(self, rows) -> None:
+        for params, email in rows:
+            ATTEMPT_INSERT.execute(params, email, self.run_id)
 
     def wait(self) -> None:
         if self.pending is not None:
@@ -130,6 +150,7 @@ class ThreadedJournal(InlineJournal):
 
     def __exit__(self, *exc):
         try:
+            self.send()
             self.wait()
         finally:
             self.pool.submit(self._leave_session).result()

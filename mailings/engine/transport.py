@@ -155,6 +155,8 @@ class SMTPTransport:
         # The next message's envelope, already sent after the last final ".":
         # its three replies are still to be read.
         self.announced: tuple[str, str, bool] | None = None
+        self.in_data = False  # a begun message's body is out, its final "." not yet
+        self.failed: BaseException | None = None  # end() could not send the "."
 
     @property
     def connected(self) -> bool:
@@ -213,6 +215,23 @@ class SMTPTransport:
         then: the next message's (from, to, smtputf8), announced with this
         message's end when pipelining; the next call must be for it, or the
         connection is dropped and opened again."""
+        outcome = self.begin(from_addr, to_addr, message, before_data=before_data, smtputf8=smtputf8)
+        if outcome is not None:
+            return outcome
+        if before_data is not None:
+            try:
+                before_data()
+            except BaseException:
+                self.abandon()
+                raise
+        self.end(then)
+        return self.reply()
+
+    def begin(self, from_addr: str, to_addr: str, message, *, before_data=None, smtputf8=False) -> Outcome | None:
+        """Pipelined, everything of a message but its final "." line: None when
+        the body is out and the message waits for end() and reply(); an Outcome
+        when it ended before (refused, connection lost). Without PIPELINING the
+        whole message is sent here, before_data() waited for before DATA."""
         if self.announced is not None and self.announced != (from_addr, to_addr, smtputf8):
             self._hang_up()  # another message's DATA may be open on the server: never end it
         conn = self.connection
@@ -227,9 +246,7 @@ class SMTPTransport:
         # Commands go out as UTF-8 only with SMTPUTF8 (RFC 6531).
         conn.command_encoding = "utf-8" if smtputf8 else "ascii"
         if self.pipelining:
-            return self._send_pipelined(
-                conn, from_addr, to_addr, message, before_data=before_data, smtputf8=smtputf8, then=then
-            )
+            return self._begin_pipelined(conn, from_addr, to_addr, message, smtputf8=smtputf8)
         stage = "MAIL"
         try:
             # docmd, not mail()/rcpt(): the addresses are already plain, and
@@ -251,15 +268,12 @@ class SMTPTransport:
             return self._lost(stage, exc)
         return self._accepted(code, resp, stage)
 
-    def _send_pipelined(self, conn, from_addr, to_addr, message, *, before_data, smtputf8, then) -> Outcome:
+    def _begin_pipelined(self, conn, from_addr, to_addr, message, *, smtputf8) -> Outcome | None:
         """MAIL, RCPT and DATA in one write (RFC 2920; already sent when this
         message was announced), then their three replies in order. The first
-        refusal is the outcome, classified as in `send` (a 421, garbled reply
-        or lost connection after it only costs the connection). The body goes
-        out without its final "." line, and before_data() is waited for before
-        that line: the previous attempt is on record before this message can
-        be accepted. The next message's MAIL, RCPT and DATA (`then`) go out
-        with that line."""
+        refusal is the outcome, classified as in `begin` (a 421, garbled reply
+        or lost connection after it only costs the connection). Then the body,
+        without its final "." line."""
         stage = "MAIL"
         try:
             if self.announced is None:
@@ -292,23 +306,41 @@ class SMTPTransport:
             body = smtplib._quote_periods(message)
             if body[-2:] != b"\r\n":
                 body += b"\r\n"
+            self.in_data = True
             conn.send(body)
-            if before_data is not None:
-                try:
-                    before_data()
-                except BaseException:
-                    # Mid-DATA, a QUIT would be read as message text: just hang up.
-                    self._hang_up()
-                    raise
-            if then is not None and _unsendable(conn, *then) is None:
-                conn.send(b".\r\n" + _envelope(*then))
-                self.announced = then
-            else:
-                conn.send(b".\r\n")
-            code, resp = conn.getreply()
         except NETWORK_ERRORS as exc:
             return self._lost(stage, exc)
-        return self._accepted(code, resp, stage)
+        return None
+
+    def end(self, then=None) -> None:
+        """The final "." line of the message begun; the next message's MAIL,
+        RCPT and DATA (`then`: from, to, smtputf8) go out with it. Its reply is
+        read by reply()."""
+        self.in_data = False
+        try:
+            if then is not None and _unsendable(self.connection, *then) is None:
+                self.connection.send(b".\r\n" + _envelope(*then))
+                self.announced = then
+            else:
+                self.connection.send(b".\r\n")
+        except NETWORK_ERRORS as exc:
+            self.failed = exc
+
+    def reply(self) -> Outcome:
+        """The server's reply to the message ended by end()."""
+        failed, self.failed = self.failed, None
+        if failed is None:
+            try:
+                code, resp = self.connection.getreply()
+            except NETWORK_ERRORS as exc:
+                failed = exc
+        if failed is not None:
+            return self._lost("DATA", failed)
+        return self._accepted(code, resp, "DATA")
+
+    def abandon(self) -> None:
+        """Drop the connection without ending a message begun: it is not sent."""
+        self._hang_up()
 
     def _accepted(self, code, resp, stage) -> Outcome:
         """The reply to the message's end: 250, or a refusal classified at `stage`."""
@@ -340,13 +372,13 @@ class SMTPTransport:
     def _hang_up(self):
         """Close without QUIT: the server may be reading message text."""
         conn, self.connection, self.announced = self.connection, None, None
-        self.pipelining = False
+        self.pipelining, self.in_data, self.failed = False, False, None
         if conn is not None:
             self._drop(conn)
 
     def close(self):
-        if self.announced is not None:
-            # An announced message may have its DATA open: ending it would send it empty.
+        if self.announced is not None or self.in_data:
+            # A begun or announced message may have its DATA open: ending it would send it.
             self._hang_up()
             return
         conn, self.connection = self.connection, None
@@ -363,6 +395,7 @@ class DjangoBackendTransport:
     """Hands messages to Django's configured (non-SMTP) email backend."""
 
     wants_bytes = False
+    pipelining = False
 
     def __init__(self):
         self.backend = None
@@ -387,6 +420,13 @@ class DjangoBackendTransport:
         if not sent:
             return Outcome(Fault.TEMPORARY, None, "backend sent nothing")
         return Outcome(Fault.OK, 250, f"accepted by {type(self.backend).__name__}")
+
+    def begin(self, from_addr: str, to_addr: str, message, *, before_data=None, smtputf8=False) -> Outcome:
+        """The whole message at once (see SMTPTransport.begin without PIPELINING)."""
+        return self.send(from_addr, to_addr, message, before_data=before_data, smtputf8=smtputf8)
+
+    def abandon(self) -> None:
+        self.backend = None
 
     def close(self):
         self.backend = None

@@ -33,7 +33,9 @@ def test_retry_resends_only_to_those_whose_last_attempt_failed(user_client, fini
     response = user_client.post(url, {"next": "/app/"})
     assert response.status_code == 302
     assert response["Location"] == "/app/"
-    assert smtp_server.handler.recipients == ["a@example.org", "c@example.org", "b@example.org"]
+    # a and c went out first, on the run's two connections at once; b with the retry.
+    recipients = smtp_server.handler.recipients
+    assert (sorted(recipients[:2]), recipients[2:]) == (["a@example.org", "c@example.org"], ["b@example.org"])
     finished_run.refresh_from_db()
     assert (finished_run.status, finished_run.sent_count, finished_run.failed_count) == (RunStatus.FINISHED, 3, 0)
     assert list(Attempt.objects.filter(email="b@example.org").order_by("pk").values_list("status", flat=True)) == [

@@ -100,3 +100,36 @@ def test_its_durability_follows_the_setting(user, settings, async_commit, expect
     with PostgresJournal(run.pk, ATTEMPT_INSERT.sql()) as journal, journal.db.cursor() as cursor:
         cursor.execute("SHOW synchronous_commit")
         assert cursor.fetchone()[0] == expected
+
+
+def test_a_round_is_one_insert_committed_once_wait_returns(user):
+    mailing, clients, run = started(user, 3)
+    with open_journal(run.pk) as journal:
+        for client in clients:
+            journal.add(params(mailing, run, client), client.email)
+        journal.send()
+        journal.wait()
+        assert Attempt.objects.filter(run=run).count() == 3
+        with journal.db.cursor() as cursor:
+            cursor.execute("SELECT name FROM pg_prepared_statements ORDER BY name")
+            assert [name for (name,) in cursor.fetchall()] == ["mailsite_attempt_insert_1", "mailsite_attempt_insert_3"]
+
+
+def test_a_repeated_success_in_a_round_loses_none_of_the_others(user, caplog):
+    """One row breaks the unique constraint and fails the round's INSERT: the
+    rows are then written one by one, and only the repeated one is left out."""
+    mailing, clients, run = started(user, 3)
+    Attempt.objects.create(mailing=mailing, run=run, client=clients[1], email=clients[1].email, status="success")
+    with caplog.at_level(logging.WARNING), open_journal(run.pk) as journal:
+        for client in clients:
+            journal.add(params(mailing, run, client), client.email)
+        journal.send()
+        journal.add(params(mailing, run, clients[0], status=AttemptStatus.FAILED), clients[0].email)
+        journal.send()  # waits for the round first: its rows are all settled before the next INSERT
+    assert f"{clients[1].email} already had a successful attempt" in caplog.text
+    assert sorted(Attempt.objects.filter(run=run).values_list("email", "status")) == [
+        (clients[0].email, AttemptStatus.FAILED),
+        (clients[0].email, AttemptStatus.SUCCESS),
+        (clients[1].email, AttemptStatus.SUCCESS),
+        (clients[2].email, AttemptStatus.SUCCESS),
+    ]

@@ -22,15 +22,16 @@ def test_two_dispatchers_never_take_the_same_slot(smtp_server, user):
 
 
 @pytest.mark.django_db
-def test_a_run_is_claimed_in_chunks_and_a_turn_sends_them_on_one_connection(smtp_server, user, settings):
+def test_a_run_is_claimed_in_chunks_and_a_turn_sends_them_on_its_connections(smtp_server, user, settings):
     settings.MAILINGS_CHUNK_SIZE = 2
+    settings.MAILINGS_SMTP_CONNECTIONS = 2
     mailing, _clients = make_mailing(user, n=5)
     before = smtp_server.handler.connections
 
     engine.replan_mailing(mailing)
 
-    # Three claims of at most 2, one chunk task's turn, one SMTP connection.
-    assert smtp_server.handler.connections - before == 1
+    # Three claims of at most 2, one chunk task's turn, its two SMTP connections.
+    assert smtp_server.handler.connections - before == 2
     assert len(smtp_server.messages) == 5
     run = Run.objects.get(mailing=mailing)
     assert run.sent_count == 5
@@ -38,15 +39,17 @@ def test_a_run_is_claimed_in_chunks_and_a_turn_sends_them_on_one_connection(smtp
 
 
 @pytest.mark.django_db
-def test_with_no_turn_each_chunk_task_sends_one_chunk_on_its_own_connection(smtp_server, user, settings):
+def test_with_no_turn_each_chunk_task_sends_one_chunk_on_its_own_connections(smtp_server, user, settings):
     settings.MAILINGS_CHUNK_SIZE = 2
     settings.MAILINGS_TURN_SECONDS = 0
+    settings.MAILINGS_SMTP_CONNECTIONS = 2
     mailing, _clients = make_mailing(user, n=5)
     before = smtp_server.handler.connections
 
     engine.replan_mailing(mailing)
 
-    assert smtp_server.handler.connections - before == 3
+    # Chunks of 2, 2 and 1: a connection for each message of a round.
+    assert smtp_server.handler.connections - before == 5
     assert Run.objects.get(mailing=mailing).sent_count == 5
 
 
