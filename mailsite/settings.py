@@ -412,7 +412,7 @@ MAILINGS_ASYNC_COMMIT = env.bool("MAILINGS_ASYNC_COMMIT", default=False)
 MAILINGS_SMTP_PIPELINING = env.bool("MAILINGS_SMTP_PIPELINING", default=True)
 # SMTP connections a sending turn keeps open and sends over in rounds (with PIPELINING): a round's
 # attempts share one commit. After a crash, at most one message per connection is sent twice.
-MAILINGS_SMTP_CONNECTIONS = env.int("MAILINGS_SMTP_CONNECTIONS", default=2)
+MAILINGS_SMTP_CONNECTIONS = env.int("MAILINGS_SMTP_CONNECTIONS", default=4)
 # Names this machine on each attempt ("node:pid"); defaults to the host name.
 MAILINGS_NODE_NAME = env("MAILINGS_NODE_NAME", default="")
 

@@ -11,7 +11,7 @@ Modules, each one concern; dependencies run one way, down this list:
   fleet      live workers of every cluster, chunk tasks a run keeps in flight (uses wakeup)
   claims     which chunk may send which delivery; heartbeats keep a live process's claims
   runs       start, stop, defer, finish, retry a run (uses schedule, backoff, suppression)
-  chunks     send one claimed chunk over one connection (uses runs, claims, journal, transport, message,
+  chunks     send a claimed chunk in rounds over SMTP connections (uses runs, claims, journal, transport, message,
              bounces, limits, pauses)
   turns      a chunk task's turn: claim after claim over the same connections (uses chunks, claims, runs)
   relay      a chunk task: take a turn, then enqueue the next (uses turns, claims, fleet)

@@ -65,7 +65,7 @@ class ChunkResult:
 
 
 class ChunkSender:
-    """Sends one claimed chunk over one SMTP connection."""
+    """Sends claimed chunks in rounds over up to MAILINGS_SMTP_CONNECTIONS SMTP connections."""
 
     def __init__(self, run: Run, token: str, rows: list[Claimed], *, transport=None, progress=None):
         self.run = run

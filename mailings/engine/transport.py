@@ -12,7 +12,9 @@ on, MAIL, RCPT and DATA go out in one write and their three replies are read
 together: two round trips per message instead of four. When the caller names
 the next message's envelope (`then`), its MAIL, RCPT and DATA go out with this
 message's final "." line, and their replies come back with its reply: one
-round trip per message.
+round trip per message. `begin`, `end` and `reply` are a message's three
+steps apart, so that a chunk can end the messages of several connections
+together (engine.chunks); `send` takes them one after the other.
 
 When EMAIL_BACKEND is not Django's SMTP backend (the locmem backend in tests,
 the console backend), `DjangoBackendTransport` hands each message to that

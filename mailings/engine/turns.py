@@ -1,6 +1,6 @@
 """A chunk task's turn at a run: claim a chunk, send it, and claim again.
 
-A turn keeps one SMTP connection, one journal connection and one built
+A turn keeps its SMTP connections, one journal connection and one built
 template for up to MAILINGS_TURN_SECONDS, claiming MAILINGS_CHUNK_SIZE
 deliveries at a time. Claims stay small (a cluster that joins mid-run, or the
 survivor of a killed one, finds work within a chunk), while what a chunk task

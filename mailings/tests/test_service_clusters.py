@@ -5,7 +5,7 @@ and their pushers wait on Redis before the run starts (tests/services.py
 wait_ready). Two clusters of one worker share a 2,000-client run about evenly,
 every client getting exactly one message. One of two clusters dies mid-run:
 the survivor finishes, taking the dead one's recipients up within 30 s, nobody
-lost, at most one message twice. A cluster killed alone, then another started:
+lost, at most one message twice per SMTP connection. A cluster killed alone, then another started:
 the newcomer finishes the run. These tests fail (never skip) without the services.
 """
 
@@ -20,6 +20,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
@@ -250,7 +251,8 @@ def test_a_cluster_dies_mid_run_and_the_survivor_takes_its_work_within_30s(servi
     received = Counter(sink.handler.recipients)
     assert len(received) == 2000, "every client delivered"
     duplicates = sum(n - 1 for n in received.values())
-    assert duplicates <= 1, f"{duplicates} messages sent twice (the dead cluster had one worker)"
+    # The dead cluster had one worker: at most its message on the wire on each of its connections.
+    assert duplicates <= settings.MAILINGS_SMTP_CONNECTIONS, f"{duplicates} messages sent twice"
     clients = Delivery.objects.filter(pk__in=held).values("client_id")
     taken_up = (
         Attempt.objects.filter(run=run, client_id__in=clients, sent_by__startswith="cluster-b:")
@@ -295,5 +297,5 @@ def test_a_cluster_killed_alone_then_another_started_loses_nobody(services, sink
     received = Counter(sink.handler.recipients)
     assert len(received) == 2000, "every client delivered"
     duplicates = sum(n - 1 for n in received.values())
-    assert duplicates <= 1, f"{duplicates} messages sent twice"
+    assert duplicates <= settings.MAILINGS_SMTP_CONNECTIONS, f"{duplicates} messages sent twice"
     assert set(nodes_of(run)) == {"cluster-a", "cluster-b"}
