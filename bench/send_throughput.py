@@ -14,7 +14,8 @@ installed, so the sink never limits the measurement; aiosmtpd otherwise):
   (b)   a fair naive Django loop: one connection opened once, an EmailMultiAlternatives
         (the engine's text and HTML) per client, one Attempt saved by the ORM per client;
   (c1/c2) Mailsite's engine (send_run_inline, the public API the workers run) in
-        1 and 2 worker processes, on a plain-text message;
+        1 and 2 worker processes, on a plain-text message, with its default
+        MAILINGS_SMTP_CONNECTIONS (4); (c1s) 1 worker with 1 SMTP connection;
   (peer1/peer2) django-post-office 3.12: the same text and HTML queued with send_many
         (its queueing rate reported apart), sent by its send_queued_mail loop with
         1 and 2 processes (its default 5 threads each, BATCH_SIZE 1000);
@@ -24,7 +25,7 @@ installed, so the sink never limits the measurement; aiosmtpd otherwise):
 Each database mode (SQLite; PostgreSQL with synchronous_commit on, then off,
 set on the database for every contender alike, the engine's
 MAILINGS_ASYNC_COMMIT following it) gets a fresh database and runs the
-contenders interleaved, --repeats rounds of a, a2, b, c1, c2, peer1, peer2,
+contenders interleaved, --repeats rounds of a, a2, b, c1, c2, c1s, peer1, peer2,
 a', d1, d2, with the load average before and after each round. Prints the
 median and min–max per contender, ratios to the median of (a), engine/peer
 ratios, and writes every sample to bench/results/send_throughput.json.

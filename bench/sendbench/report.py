@@ -4,7 +4,7 @@ import statistics
 
 from sendbench.rounds import CONTENDERS
 
-RATIOS = (("c1", "peer1"), ("c2", "peer2"), ("c1", "a"), ("c2", "a"), ("c2", "a2"))
+RATIOS = (("c1", "peer1"), ("c2", "peer2"), ("c1", "a"), ("c2", "a"), ("c2", "a2"), ("c1s", "a"), ("c1s", "peer1"))
 
 
 def summarise(mode):

@@ -16,6 +16,7 @@ CONTENDERS = (
     ("b", "(b) naive Django loop + Attempt", "a"),
     ("c1", "(c1) engine, 1 worker", "a"),
     ("c2", "(c2) engine, 2 workers", "a"),
+    ("c1s", "(c1s) engine, 1 worker, 1 SMTP connection", "a"),
     ("peer1", "(peer1) post_office, 1 process", "a"),
     ("peer2", "(peer2) post_office, 2 processes", "a"),
     ("a_p", "(a') bare smtplib, personalised size", "a_p"),
@@ -66,6 +67,8 @@ def run_mode(args, port, env):
         "b": lambda: c.naive(owner, plain, content["plain"], naive_n),
         "c1": lambda: c.engine(owner, plain, 1, env),
         "c2": lambda: c.engine(owner, plain, 2, env),
+        # MAILINGS_SMTP_CONNECTIONS=1: at most one message a worker (not a connection) repeats after a crash.
+        "c1s": lambda: c.engine(owner, plain, 1, {**env, "MAILINGS_SMTP_CONNECTIONS": "1"}),
         "peer1": lambda: c.peer(content["plain"], emails, 1, env),
         "peer2": lambda: c.peer(content["plain"], emails, 2, env),
         "a_p": lambda: c.bare(port, emails, content["personal"].size),
