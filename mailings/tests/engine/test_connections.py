@@ -72,6 +72,7 @@ def test_each_connection_has_its_previous_message_on_record_before_the_next_is_a
 ):
     settings.MAILINGS_SMTP_CONNECTIONS = connections
     settings.MAILINGS_CHUNK_SIZE = 10
+    settings.MAILINGS_TURN_SECONDS = 600  # one turn, however slow the machine: its connections are counted
     run = started(user, 25)
     handler = smtp_server.handler
     seen = []  # (connection, recipient, successes on record when its "." arrived)
@@ -101,6 +102,7 @@ def test_each_connection_has_its_previous_message_on_record_before_the_next_is_a
 
 def test_without_pipelining_a_turn_keeps_one_connection(smtp_server, user, settings):
     settings.MAILINGS_SMTP_CONNECTIONS = 3
+    settings.MAILINGS_TURN_SECONDS = 600  # one turn, however slow the machine: its connections are counted
     smtp_server.handler.pipelining = False
     run = started(user, 7)
     before = smtp_server.handler.connections
