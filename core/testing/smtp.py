@@ -26,6 +26,10 @@ the MAIL faults) and `times` times (forever when None). For "connection
 refused" use `closed_port()`. The server offers PIPELINING (RFC 2920) as
 Postfix does; `SMTPTestServer(pipelining=False)` is one that does not.
 
+`server.handler.max_connections = n` greets the connections beyond n open
+at once with "421 4.7.0 Too many connections", as a relay's per-client limit
+does.
+
 `server.handler.gather(n)` holds every message at DATA until n connections
 wait there together, then lets everything through: a test that needs n
 senders at once (two clusters sharing a run) gets them by construction.
@@ -102,6 +106,8 @@ class RecordingHandler:
         self.envelopes = []
         self.faults: list[Fault] = []
         self.connections = 0
+        self.open_connections = 0
+        self.max_connections = None  # more at once are greeted with 421, as Postfix's connection limit does
         self.rcpt_seen = []
         self.lock = threading.Lock()
         self.gather_at = None
@@ -206,16 +212,23 @@ class FaultySMTP(SMTP):
 
     async def _handle_client(self):
         handler = self.event_handler
-        if isinstance(handler, RecordingHandler):
-            handler.connections += 1
-            refuse = handler.take(("connect_421",)) is not None
-        else:
-            refuse = False
-        if refuse:
+        if not isinstance(handler, RecordingHandler):
+            await super()._handle_client()
+            return
+        handler.connections += 1
+        if handler.max_connections is not None and handler.open_connections >= handler.max_connections:
+            await self.push("421 4.7.0 Too many connections from your host")
+            self.transport.close()
+            return
+        if handler.take(("connect_421",)) is not None:
             await self.push("421 4.3.2 Service not available, try again later")
             self.transport.close()
             return
-        await super()._handle_client()
+        handler.open_connections += 1
+        try:
+            await super()._handle_client()
+        finally:
+            handler.open_connections -= 1
 
     async def smtp_DATA(self, arg):  # noqa: N802 - aiosmtpd command
         handler = self.event_handler

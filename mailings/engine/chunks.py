@@ -74,6 +74,7 @@ class ChunkSender:
         self.rows = rows
         self.transport = transport or get_transport()
         self.lanes = [self.transport]  # the SMTP connections, opened as rounds need them
+        self.max_lanes = settings.MAILINGS_SMTP_CONNECTIONS  # lowered when the server takes fewer
         self.loaded: list[tuple[object, Claimed]] = []  # (connection, row): body sent, final "." not yet
         self.announced: dict[int, object] = {}  # delivery id -> the connection its envelope went out on
         self.progress = progress
@@ -280,19 +281,14 @@ class ChunkSender:
             if not self.within_limits(rows[i:]):
                 return False
             row = rows[i]
-            lane = self.lane_for(row)
+            lane, opened = self.connected_lane(row, rows[i:])
             if lane is None:
-                # Every connection has a message waiting for its final ".": end the round.
-                if not self.keep_going(self.fire(rows[i:]), rows[i:]):
+                return False  # ending the round stopped the chunk
+            if not opened.ok:
+                if not self.connect_failed(row, opened, rows[i + 1 :]):
                     return False
-                lane = self.lane_for(row)
-            if not lane.connected:
-                opened = lane.open()
-                if not opened.ok:
-                    if not self.connect_failed(row, opened, rows[i + 1 :]):
-                        return False
-                    i += 1
-                    continue
+                i += 1
+                continue
             outcome = self.begin(lane, row)
             i += 1
             if outcome is None:
@@ -328,20 +324,44 @@ class ChunkSender:
             self.flush()
         return True
 
+    def connected_lane(self, row: Claimed, rest: list[Claimed]):
+        """A connection for `row` and how opening it went, or (None, None)
+        when ending the round stopped the chunk. A connection the server does
+        not take while another one works is dropped for the rest of the turn:
+        a server that limits connections per client is not a failure of this
+        recipient."""
+        while True:
+            lane = self.lane_for(row)
+            if lane is None:
+                # Every connection has a message waiting for its final ".": end the round.
+                if not self.keep_going(self.fire(rest), rest):
+                    return None, None
+                continue
+            if lane.connected:
+                return lane, Outcome(Fault.OK)
+            opened = lane.open()
+            if opened.ok or not any(other.connected for other in self.lanes if other is not lane):
+                return lane, opened
+            self.lanes.remove(lane)
+            self.max_lanes = len(self.lanes)
+            logger.info(
+                "Run %s: the mail server took %s connections, not more: %s", self.run.pk, self.max_lanes, opened.reply
+            )
+
     def lane_for(self, row: Claimed):
         """The connection to send `row` on: the one its envelope was announced
         on, a free one, or a new one; None when every connection has a message
         begun (the round must be ended first)."""
         busy = [lane for lane, _row in self.loaded]
         lane = self.announced.pop(row.id, None)
-        if lane is not None and lane not in busy:
+        if lane is not None and lane in self.lanes and lane not in busy:
             return lane
         reserved = list(self.announced.values())
         free = [lane for lane in self.lanes if lane not in busy]
         for lane in free:
             if lane not in reserved:
                 return lane
-        if len(self.lanes) < settings.MAILINGS_SMTP_CONNECTIONS and self.lanes[0].pipelining:
+        if len(self.lanes) < self.max_lanes and self.lanes[0].pipelining:
             self.lanes.append(get_transport())
             return self.lanes[-1]
         # An announcement that will not be followed: that connection starts afresh.

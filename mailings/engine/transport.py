@@ -318,7 +318,6 @@ class SMTPTransport:
         """The final "." line of the message begun; the next message's MAIL,
         RCPT and DATA (`then`: from, to, smtputf8) go out with it. Its reply is
         read by reply()."""
-        self.in_data = False
         try:
             if then is not None and _unsendable(self.connection, *then) is None:
                 self.connection.send(b".\r\n" + _envelope(*then))
@@ -326,7 +325,9 @@ class SMTPTransport:
             else:
                 self.connection.send(b".\r\n")
         except NETWORK_ERRORS as exc:
-            self.failed = exc
+            self.failed = exc  # the DATA may still be open: reply() hangs up
+            return
+        self.in_data = False
 
     def reply(self) -> Outcome:
         """The server's reply to the message ended by end()."""

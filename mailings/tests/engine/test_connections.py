@@ -128,3 +128,21 @@ def test_a_refused_recipient_frees_its_connection_within_the_round(smtp_server, 
     assert sorted(failed.values_list("email", "smtp_code")) == [("c1@example.org", 550), ("c4@example.org", 550)]
     run.refresh_from_db()
     assert (run.status, run.sent_count, run.failed_count) == (RunStatus.FINISHED, 4, 2)
+
+
+def test_a_server_that_takes_fewer_connections_gets_the_run_over_those(smtp_server, user, settings):
+    """A relay that limits connections per client answers the third with a
+    421: that connection is dropped for the turn, nobody's message fails."""
+    settings.MAILINGS_SMTP_CONNECTIONS = 4
+    settings.MAILINGS_TURN_SECONDS = 600  # one turn, however slow the machine
+    smtp_server.handler.max_connections = 2
+    run = started(user, 12)
+    before = smtp_server.handler.connections
+
+    engine.send_run_inline(run.pk)
+
+    assert sorted(smtp_server.handler.recipients) == sorted(f"c{i}@example.org" for i in range(12))
+    assert not Attempt.objects.filter(run=run).exclude(status=AttemptStatus.SUCCESS).exists()
+    run.refresh_from_db()
+    assert (run.status, run.sent_count, run.deferred_since) == (RunStatus.FINISHED, 12, None)
+    assert smtp_server.handler.connections - before == 3  # two taken, the third refused once
