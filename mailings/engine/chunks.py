@@ -72,8 +72,7 @@ class ChunkSender:
         self.mailing = run.mailing
         self.token = token
         self.rows = rows
-        self.transport = transport or get_transport()
-        self.lanes = [self.transport]  # the SMTP connections, opened as rounds need them
+        self.lanes = [transport or get_transport()]  # the SMTP connections, opened as rounds need them
         self.max_lanes = settings.MAILINGS_SMTP_CONNECTIONS  # lowered when the server takes fewer
         self.loaded: list[tuple[object, Claimed]] = []  # (connection, row): body sent, final "." not yet
         self.announced: dict[int, object] = {}  # delivery id -> the connection its envelope went out on
@@ -405,8 +404,8 @@ class ChunkSender:
             for lane, _row in loaded:
                 lane.abandon()  # not accepted: the messages were not sent
             raise
-        for lane, next_row in zip([lane for lane, _row in loaded], [*upcoming, *[None] * len(loaded)], strict=False):
-            lane.end(self.announce(next_row, lane))
+        for k, (lane, _row) in enumerate(loaded):
+            lane.end(self.announce(upcoming[k] if k < len(upcoming) else None, lane))
         for lane, row in loaded:
             try:
                 outcome = lane.reply()

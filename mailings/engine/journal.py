@@ -91,11 +91,6 @@ class InlineJournal:
     def wait(self) -> None:
         pass
 
-    def write(self, params, email) -> None:
-        """One attempt, sent at once."""
-        self.add(params, email)
-        self.send()
-
     def __exit__(self, *exc):
         return None
 

@@ -101,11 +101,6 @@ class PostgresJournal:
         with self.db.wrap_database_errors:
             self.pgconn.send_query_prepared(statement, [as_text(value) for params, _email in rows for value in params])
 
-    def write(self, params, email) -> None:
-        """One attempt, sent at once."""
-        self.add(params, email)
-        self.send()
-
     def wait(self) -> None:
         """Read the pending INSERT's result: its rows are committed when this returns."""
         if self.pending is None:

@@ -60,11 +60,13 @@ def test_a_run_is_recorded_whole_through_it(smtp_server, user, settings):
 def test_a_write_is_committed_for_every_connection_once_wait_returns(user):
     mailing, clients, run = started(user, 2)
     with open_journal(run.pk) as journal:
-        journal.write(params(mailing, run, clients[0]), clients[0].email)
+        journal.add(params(mailing, run, clients[0]), clients[0].email)
+        journal.send()
         journal.wait()
         # Django's own connection (autocommit) sees it: the commit is done.
         assert Attempt.objects.filter(run=run, client=clients[0]).exists()
-        journal.write(params(mailing, run, clients[1]), clients[1].email)
+        journal.add(params(mailing, run, clients[1]), clients[1].email)
+        journal.send()
     assert Attempt.objects.filter(run=run).count() == 2  # the last one is waited for on leaving
 
 
@@ -72,7 +74,8 @@ def test_a_second_success_is_the_one_repeated_message_logged_not_raised(user, ca
     mailing, clients, run = started(user, 1)
     Attempt.objects.create(mailing=mailing, run=run, client=clients[0], email=clients[0].email, status="success")
     with caplog.at_level(logging.WARNING), open_journal(run.pk) as journal:
-        journal.write(params(mailing, run, clients[0]), clients[0].email)
+        journal.add(params(mailing, run, clients[0]), clients[0].email)
+        journal.send()
         journal.wait()
     assert "already had a successful attempt" in caplog.text
     assert Attempt.objects.filter(run=run).count() == 1
@@ -81,7 +84,8 @@ def test_a_second_success_is_the_one_repeated_message_logged_not_raised(user, ca
 def test_any_other_database_error_is_raised_as_djangos(user):
     mailing, clients, run = started(user, 1)
     with open_journal(run.pk) as journal:
-        journal.write(params(mailing, run, clients[0], email="x" * 300 + "@example.org"), "x")
+        journal.add(params(mailing, run, clients[0], email="x" * 300 + "@example.org"), "x")
+        journal.send()
         with pytest.raises(DatabaseError, match="too long"):
             journal.wait()
 
@@ -89,7 +93,8 @@ def test_any_other_database_error_is_raised_as_djangos(user):
 def test_a_reply_with_a_nul_byte_is_stored_readably(user):
     mailing, clients, run = started(user, 1)
     with open_journal(run.pk) as journal:
-        journal.write(params(mailing, run, clients[0], reply="250 ok\x00 queued"), clients[0].email)
+        journal.add(params(mailing, run, clients[0], reply="250 ok\x00 queued"), clients[0].email)
+        journal.send()
     assert Attempt.objects.get(run=run).server_reply == "250 ok\ufffd queued"
 
 
